@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
+
+import {IAssetGovernor} from "./interfaces/IAssetGovernor.sol";
+import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
+import {IPrimarySale} from "./interfaces/IPrimarySale.sol";
+import {IShareToken} from "./interfaces/IShareToken.sol";
+import {AssetTypes} from "./libraries/AssetTypes.sol";
+import {AssetTimelock} from "./AssetTimelock.sol";
+
+/// @title AssetRegistry
+/// @notice The platform's hub and asset factory. See {IAssetRegistry}.
+/// @dev Roles: the default admin (two-step transfer behind a delay), OPERATOR_ROLE (registers assets),
+/// METER_ADMIN_ROLE (registers meters in the production oracle), PAUSER_ROLE (pauses assets or the
+/// platform). Each asset's own decisions (new operator, reserve, decommissioning) come from its timelock.
+contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
+    /// @notice May register assets.
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice May register and revoke production meters.
+    bytes32 public constant METER_ADMIN_ROLE = keccak256("METER_ADMIN_ROLE");
+    /// @notice May pause and unpause assets and the platform.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @notice Highest platform fee, in basis points (10%).
+    uint16 public constant MAX_FEE_BPS = 1_000;
+    /// @notice Highest maintenance reserve, in basis points (50%).
+    uint16 public constant MAX_RESERVE_BPS = 5_000;
+
+    /// @notice Implementation cloned for each asset's share token.
+    address public immutable shareTokenImplementation;
+    /// @notice Implementation cloned for each asset's governor.
+    address public immutable governorImplementation;
+    /// @notice Implementation cloned for each asset's timelock.
+    address public immutable timelockImplementation;
+
+    address private immutable _identityRegistry;
+    address private _primarySale;
+    address private _productionOracle;
+    address private _shareMarket;
+
+    uint16 private _revenueFeeBps;
+    uint16 private _marketFeeBps;
+    address private _feeRecipient;
+    bool private _platformPaused;
+
+    uint256 private _assetCount;
+    mapping(uint256 assetId => Asset) private _assets;
+    mapping(address shareToken => uint256 assetId) private _assetIdOf;
+
+    /// @param admin The platform admin.
+    /// @param adminTransferDelay Seconds a new admin waits before accepting the role.
+    /// @param identityRegistry_ The identity registry assets may require.
+    /// @param implementations Share token, governor and timelock implementations to clone.
+    constructor(
+        address admin,
+        uint48 adminTransferDelay,
+        address identityRegistry_,
+        AssetTypes.AssetContracts memory implementations
+    ) AccessControlDefaultAdminRules(adminTransferDelay, admin) {
+        if (
+            identityRegistry_ == address(0) || implementations.shareToken == address(0)
+                || implementations.governor == address(0) || implementations.timelock == address(0)
+        ) revert RegistryZeroAddress();
+        _identityRegistry = identityRegistry_;
+        shareTokenImplementation = implementations.shareToken;
+        governorImplementation = implementations.governor;
+        timelockImplementation = implementations.timelock;
+        _feeRecipient = admin;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function connectModules(address primarySale_, address productionOracle_, address shareMarket_)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (_primarySale != address(0)) revert RegistryModulesAlreadyConnected();
+        if (primarySale_ == address(0) || productionOracle_ == address(0) || shareMarket_ == address(0)) {
+            revert RegistryZeroAddress();
+        }
+        _primarySale = primarySale_;
+        _productionOracle = productionOracle_;
+        _shareMarket = shareMarket_;
+        emit ModulesConnected(primarySale_, productionOracle_, shareMarket_);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function registerAsset(AssetTypes.AssetParams calldata params)
+        external
+        onlyRole(OPERATOR_ROLE)
+        returns (uint256 assetId)
+    {
+        if (_primarySale == address(0)) revert RegistryModulesNotConnected();
+        _checkParams(params);
+
+        assetId = ++_assetCount;
+        AssetTypes.AssetContracts memory deployed = AssetTypes.AssetContracts({
+            shareToken: Clones.clone(shareTokenImplementation),
+            governor: Clones.clone(governorImplementation),
+            timelock: Clones.clone(timelockImplementation)
+        });
+
+        Asset storage record = _assets[assetId];
+        record.operator = msg.sender;
+        record.status = AssetTypes.Status.Funding;
+        record.reserveBps = params.reserveBps;
+        record.contracts = deployed;
+        _assetIdOf[deployed.shareToken] = assetId;
+
+        _initializeClones(assetId, deployed, params);
+        emit AssetRegistered(assetId, msg.sender, deployed, params);
+        IPrimarySale(_primarySale).configure(assetId, deployed.shareToken, params.sale);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function recordSaleOutcome(uint256 assetId, bool succeeded) external {
+        if (msg.sender != _primarySale) revert RegistryNotPrimarySale(msg.sender);
+        AssetTypes.Status status = succeeded ? AssetTypes.Status.Active : AssetTypes.Status.Failed;
+        _assets[assetId].status = status;
+        emit AssetStatusChanged(assetId, status);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setOperator(uint256 assetId, address newOperator) external {
+        Asset storage record = _timelockOnly(assetId);
+        if (newOperator == address(0)) revert RegistryZeroAddress();
+        address previous = record.operator;
+        record.operator = newOperator;
+        emit AssetOperatorChanged(assetId, previous, newOperator);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setReserveBps(uint256 assetId, uint16 reserveBps) external {
+        Asset storage record = _timelockOnly(assetId);
+        if (reserveBps > MAX_RESERVE_BPS) revert RegistryBpsTooHigh(reserveBps, MAX_RESERVE_BPS);
+        record.reserveBps = reserveBps;
+        emit AssetReserveChanged(assetId, reserveBps);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function decommission(uint256 assetId) external {
+        Asset storage record = _timelockOnly(assetId);
+        if (record.status != AssetTypes.Status.Active) revert RegistryInvalidStatus(assetId, record.status);
+        record.status = AssetTypes.Status.Decommissioned;
+        emit AssetStatusChanged(assetId, AssetTypes.Status.Decommissioned);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setAssetPaused(uint256 assetId, bool paused) external {
+        Asset storage record = _existing(assetId);
+        if (!hasRole(PAUSER_ROLE, msg.sender) && msg.sender != record.contracts.timelock) {
+            revert RegistryNotPauser(msg.sender, assetId);
+        }
+        record.paused = paused;
+        emit AssetPauseSet(assetId, paused, msg.sender);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setPlatformPaused(bool paused) external onlyRole(PAUSER_ROLE) {
+        _platformPaused = paused;
+        emit PlatformPauseSet(paused, msg.sender);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setMetadataURI(uint256 assetId, string calldata metadataURI) external {
+        Asset storage record = _existing(assetId);
+        if (msg.sender != record.operator) revert RegistryNotAssetOperator(msg.sender, assetId);
+        emit AssetMetadataChanged(assetId, metadataURI);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function setPlatformFees(uint16 revenueFeeBps_, uint16 marketFeeBps_, address recipient)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (revenueFeeBps_ > MAX_FEE_BPS) revert RegistryBpsTooHigh(revenueFeeBps_, MAX_FEE_BPS);
+        if (marketFeeBps_ > MAX_FEE_BPS) revert RegistryBpsTooHigh(marketFeeBps_, MAX_FEE_BPS);
+        if (recipient == address(0)) revert RegistryZeroAddress();
+        _revenueFeeBps = revenueFeeBps_;
+        _marketFeeBps = marketFeeBps_;
+        _feeRecipient = recipient;
+        emit PlatformFeesChanged(revenueFeeBps_, marketFeeBps_, recipient);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function asset(uint256 assetId) external view returns (Asset memory) {
+        return _existing(assetId);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function operatorOf(uint256 assetId) external view returns (address) {
+        return _existing(assetId).operator;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function assetIdOf(address shareToken) external view returns (uint256) {
+        return _assetIdOf[shareToken];
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function isPaused(uint256 assetId) external view returns (bool) {
+        return _platformPaused || _assets[assetId].paused;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function assetCount() external view returns (uint256) {
+        return _assetCount;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function revenueFeeBps() external view returns (uint16) {
+        return _revenueFeeBps;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function marketFeeBps() external view returns (uint16) {
+        return _marketFeeBps;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function feeRecipient() external view returns (address) {
+        return _feeRecipient;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function identityRegistry() external view returns (address) {
+        return _identityRegistry;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function primarySale() external view returns (address) {
+        return _primarySale;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function productionOracle() external view returns (address) {
+        return _productionOracle;
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function shareMarket() external view returns (address) {
+        return _shareMarket;
+    }
+
+    function _initializeClones(
+        uint256 assetId,
+        AssetTypes.AssetContracts memory deployed,
+        AssetTypes.AssetParams calldata params
+    ) private {
+        address[] memory proposers = new address[](1);
+        proposers[0] = deployed.governor;
+        address[] memory executors = new address[](1); // address(0): anyone executes a passed proposal
+        AssetTimelock(payable(deployed.timelock)).initialize(
+            params.governance.timelockDelay, proposers, executors, address(0)
+        );
+        IShareToken(deployed.shareToken).initialize(
+            params.name,
+            params.symbol,
+            assetId,
+            params.requiresVerification ? _identityRegistry : address(0),
+            params.sale.paymentToken
+        );
+        IAssetGovernor(deployed.governor).initialize(
+            params.name, deployed.shareToken, deployed.timelock, params.governance
+        );
+    }
+
+    function _checkParams(AssetTypes.AssetParams calldata params) private view {
+        AssetTypes.SaleTerms calldata sale = params.sale;
+        if (sale.paymentToken == address(0) || sale.treasury == address(0)) revert RegistryZeroAddress();
+        if (sale.totalShares == 0 || sale.maxSharesPerBuyer == 0 || sale.maxSharesPerBuyer > sale.totalShares) {
+            revert RegistryInvalidShares(sale.totalShares, sale.maxSharesPerBuyer);
+        }
+        if (sale.sharePrice == 0 || sale.minRaise == 0 || sale.minRaise > sale.totalShares * sale.sharePrice) {
+            revert RegistryInvalidPricing(sale.sharePrice, sale.minRaise);
+        }
+        if (sale.start >= sale.end || sale.end <= block.timestamp) revert RegistryInvalidWindow(sale.start, sale.end);
+        if (params.reserveBps > MAX_RESERVE_BPS) revert RegistryBpsTooHigh(params.reserveBps, MAX_RESERVE_BPS);
+        if (
+            params.governance.votingPeriod == 0 || params.governance.quorumPercent > 100
+                || bytes(params.name).length == 0 || bytes(params.symbol).length == 0
+        ) revert RegistryInvalidGovernance();
+    }
+
+    function _existing(uint256 assetId) private view returns (Asset storage record) {
+        record = _assets[assetId];
+        if (record.operator == address(0)) revert RegistryUnknownAsset(assetId);
+    }
+
+    function _timelockOnly(uint256 assetId) private view returns (Asset storage record) {
+        record = _existing(assetId);
+        if (msg.sender != record.contracts.timelock) revert RegistryNotAssetTimelock(msg.sender, assetId);
+    }
+}

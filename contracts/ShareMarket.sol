@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
+import {IShareMarket} from "./interfaces/IShareMarket.sol";
+import {IShareToken} from "./interfaces/IShareToken.sol";
+import {AssetTypes} from "./libraries/AssetTypes.sol";
+
+/// @title ShareMarket
+/// @notice Non-custodial fixed-price listings of shares, filled wholly or partly. See {IShareMarket}.
+/// @dev Pauses and identity rules are enforced by the share token on the fill's transfer.
+contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant BPS = 10_000;
+
+    /// @notice The platform registry.
+    IAssetRegistry public immutable registry;
+
+    uint256 private _listingCount;
+    mapping(uint256 listingId => Listing) private _listings;
+
+    /// @param registry_ The platform registry.
+    constructor(IAssetRegistry registry_) {
+        registry = registry_;
+    }
+
+    /// @inheritdoc IShareMarket
+    function list(address shareToken, uint256 amount, uint256 pricePerShare, uint64 expiresAt)
+        external
+        returns (uint256 listingId)
+    {
+        uint256 assetId = registry.assetIdOf(shareToken);
+        if (assetId == 0) revert MarketUnknownShareToken(shareToken);
+        _requireActive(assetId);
+        if (amount == 0) revert MarketZeroAmount();
+        if (pricePerShare == 0) revert MarketZeroPrice();
+        if (expiresAt <= block.timestamp) revert MarketExpiryInPast(expiresAt);
+        _requireSellerCanDeliver(IERC20(shareToken), msg.sender, amount);
+
+        address paymentToken = IShareToken(shareToken).paymentToken();
+        listingId = ++_listingCount;
+        _listings[listingId] = Listing({
+            seller: msg.sender,
+            shareToken: shareToken,
+            assetId: assetId,
+            remaining: amount,
+            pricePerShare: pricePerShare,
+            paymentToken: paymentToken,
+            expiresAt: expiresAt
+        });
+        emit Listed(listingId, msg.sender, assetId, shareToken, amount, pricePerShare, paymentToken, expiresAt);
+    }
+
+    /// @inheritdoc IShareMarket
+    function fill(uint256 listingId, uint256 amount, uint256 maxPricePerShare) external nonReentrant {
+        Listing storage l = _listings[listingId];
+        uint256 remaining = l.remaining;
+        if (remaining == 0) revert MarketListingNotOpen(listingId);
+        if (block.timestamp >= l.expiresAt) revert MarketListingExpired(listingId, l.expiresAt);
+        if (l.pricePerShare > maxPricePerShare) revert MarketPriceAboveMax(l.pricePerShare, maxPricePerShare);
+        if (amount == 0) revert MarketZeroAmount();
+        if (amount > remaining) revert MarketAmountExceedsListing(amount, remaining);
+        address seller = l.seller;
+        if (seller == msg.sender) revert MarketSelfFill(listingId);
+        _requireActive(l.assetId);
+        _requireSellerCanDeliver(IERC20(l.shareToken), seller, amount);
+
+        uint256 paid = amount * l.pricePerShare;
+        uint256 fee = paid * registry.marketFeeBps() / BPS;
+        remaining -= amount;
+        l.remaining = remaining;
+
+        IERC20 payment = IERC20(l.paymentToken);
+        payment.safeTransferFrom(msg.sender, seller, paid - fee);
+        if (fee != 0) payment.safeTransferFrom(msg.sender, registry.feeRecipient(), fee);
+        IERC20(l.shareToken).safeTransferFrom(seller, msg.sender, amount);
+        emit ListingFilled(listingId, msg.sender, seller, l.assetId, amount, l.pricePerShare, paid, fee, remaining);
+    }
+
+    /// @inheritdoc IShareMarket
+    function cancel(uint256 listingId) external {
+        Listing storage l = _listings[listingId];
+        if (l.remaining == 0) revert MarketListingNotOpen(listingId);
+        if (msg.sender != l.seller) revert MarketNotSeller(msg.sender, l.seller);
+        l.remaining = 0;
+        emit ListingCancelled(listingId, msg.sender);
+    }
+
+    /// @inheritdoc IShareMarket
+    function listing(uint256 listingId) external view returns (Listing memory) {
+        return _listings[listingId];
+    }
+
+    /// @inheritdoc IShareMarket
+    function listingCount() external view returns (uint256) {
+        return _listingCount;
+    }
+
+    function _requireActive(uint256 assetId) private view {
+        if (registry.asset(assetId).status != AssetTypes.Status.Active) revert MarketAssetNotActive(assetId);
+    }
+
+    function _requireSellerCanDeliver(IERC20 shareToken, address seller, uint256 amount) private view {
+        uint256 balance = shareToken.balanceOf(seller);
+        if (balance < amount) revert MarketSellerBalanceTooLow(seller, balance, amount);
+        uint256 allowance = shareToken.allowance(seller, address(this));
+        if (allowance < amount) revert MarketSellerAllowanceTooLow(seller, allowance, amount);
+    }
+}

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AssetTypes} from "../libraries/AssetTypes.sol";
+
+/// @title IAssetGovernor
+/// @notice One asset's governor: proposals and votes weighted by its shares, executed by its timelock.
+/// @dev The rest of its interface is OpenZeppelin's IGovernor.
+interface IAssetGovernor {
+    /// @notice Sets up a fresh clone. Called once, by the registry.
+    function initialize(
+        string calldata name,
+        address shareToken,
+        address timelock,
+        AssetTypes.GovernanceParams calldata params
+    ) external;
+}

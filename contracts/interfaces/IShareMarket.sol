@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IShareMarket
+/// @notice A non-custodial secondary market for shares. A listing is an offer to sell: the shares stay in
+/// the seller's wallet (earning revenue and voting) until a buyer fills it, in whole or in part.
+/// @dev Sellers approve this contract on the share token. A fill re-checks the seller's balance and
+/// allowance, and the buyer names the highest price it accepts.
+interface IShareMarket {
+    /// @notice An offer to sell shares.
+    struct Listing {
+        address seller;
+        address shareToken;
+        uint256 assetId;
+        uint256 remaining;
+        uint256 pricePerShare;
+        address paymentToken;
+        uint64 expiresAt;
+    }
+
+    /// @notice The token is not a platform share token.
+    error MarketUnknownShareToken(address token);
+    /// @notice The asset is not active (its sale has not succeeded, or it was decommissioned).
+    error MarketAssetNotActive(uint256 assetId);
+    /// @notice An amount of zero.
+    error MarketZeroAmount();
+    /// @notice A price of zero.
+    error MarketZeroPrice();
+    /// @notice The expiry is not in the future.
+    error MarketExpiryInPast(uint64 expiresAt);
+    /// @notice No open listing with this id (never listed, cancelled or filled).
+    error MarketListingNotOpen(uint256 listingId);
+    /// @notice The listing expired.
+    error MarketListingExpired(uint256 listingId, uint64 expiresAt);
+    /// @notice The listing's price is above what the buyer accepts.
+    error MarketPriceAboveMax(uint256 pricePerShare, uint256 maxPricePerShare);
+    /// @notice More shares requested than the listing has left.
+    error MarketAmountExceedsListing(uint256 requested, uint256 remaining);
+    /// @notice The seller no longer holds the shares.
+    error MarketSellerBalanceTooLow(address seller, uint256 balance, uint256 needed);
+    /// @notice The seller no longer allows the market to move the shares.
+    error MarketSellerAllowanceTooLow(address seller, uint256 allowance, uint256 needed);
+    /// @notice Only the seller cancels its listing.
+    error MarketNotSeller(address caller, address seller);
+    /// @notice A seller cannot fill its own listing.
+    error MarketSelfFill(uint256 listingId);
+
+    /// @notice Shares were listed for sale.
+    event Listed(
+        uint256 indexed listingId,
+        address indexed seller,
+        uint256 indexed assetId,
+        address shareToken,
+        uint256 amount,
+        uint256 pricePerShare,
+        address paymentToken,
+        uint64 expiresAt
+    );
+    /// @notice A listing was filled, wholly or partly.
+    /// @param paid What the buyer paid in all (amount × price).
+    /// @param fee The platform's part of `paid`; the seller got the rest.
+    /// @param remaining Shares left on the listing (post-state).
+    event ListingFilled(
+        uint256 indexed listingId,
+        address indexed buyer,
+        address indexed seller,
+        uint256 assetId,
+        uint256 amount,
+        uint256 pricePerShare,
+        uint256 paid,
+        uint256 fee,
+        uint256 remaining
+    );
+    /// @notice The seller cancelled a listing.
+    event ListingCancelled(uint256 indexed listingId, address indexed seller);
+
+    /// @notice Lists shares for sale.
+    /// @return listingId The new listing's id (ids start at 1).
+    function list(address shareToken, uint256 amount, uint256 pricePerShare, uint64 expiresAt)
+        external
+        returns (uint256 listingId);
+
+    /// @notice Buys `amount` shares from a listing, paying at most `maxPricePerShare` each.
+    function fill(uint256 listingId, uint256 amount, uint256 maxPricePerShare) external;
+
+    /// @notice Withdraws a listing.
+    function cancel(uint256 listingId) external;
+
+    /// @notice A listing (remaining 0 once filled or cancelled).
+    function listing(uint256 listingId) external view returns (Listing memory);
+
+    /// @notice Number of listings (the last id).
+    function listingCount() external view returns (uint256);
+}
