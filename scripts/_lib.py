@@ -253,7 +253,9 @@ def sign_reading(
         "periodEnd": period_end,
         "energyWh": energy_wh,
     }
-    signed = Account.sign_message(encode_typed_data(full_message=reading_typed_data(oracle, reading)), meter_key)
+    signed = Account.sign_message(
+        encode_typed_data(full_message=reading_typed_data(oracle, reading)), meter_key
+    )
     return (asset_id, meter, period_start, period_end, energy_wh), bytes(signed.signature)
 
 

@@ -146,4 +146,3 @@ def funded_asset(
         buy(asset, holder, shares)
     sale.finalize(asset.asset_id, sender=investors[0])
     return asset
-
