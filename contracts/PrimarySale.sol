@@ -47,6 +47,8 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPrimarySale
+    /// @dev The permit is an external call before `_buy` writes state; `nonReentrant` shuts the door.
+    // slither-disable-next-line reentrancy-no-eth
     function buyWithPermit(uint256 assetId, uint256 shares, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         nonReentrant

@@ -78,6 +78,9 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         IERC20 payment = IERC20(l.paymentToken);
         payment.safeTransferFrom(msg.sender, seller, paid - fee);
         if (fee != 0) payment.safeTransferFrom(msg.sender, registry.feeRecipient(), fee);
+        // `seller` is the account that created this listing and approved the market for these shares;
+        // a fill only ever moves them at the seller's own price, to a buyer who paid it above.
+        // slither-disable-next-line arbitrary-send-erc20
         IERC20(l.shareToken).safeTransferFrom(seller, msg.sender, amount);
         emit ListingFilled(listingId, msg.sender, seller, l.assetId, amount, l.pricePerShare, paid, fee, remaining);
     }
