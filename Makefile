@@ -1,0 +1,105 @@
+# Entry points: `make run` (demo on a local chain) and `make test` (lint, Slither, tests).
+# Every target installs what is missing first, so a fresh clone needs only python3.11,
+# node/npm and make.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# A task runner, not a build graph: prerequisites run in the order written, even under -j.
+.NOTPARALLEL:
+
+# uv is not on the machine, so it lives in its own small venv; bump the pin to upgrade.
+UV_VERSION := 0.13.9
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_BOOT := .uv-boot
+UV := $(UV_BOOT)/bin/uv
+VENV := .venv
+
+# Stamps make `install` a no-op when nothing changed; each lives inside the folder it
+# describes, so deleting that folder also forces a reinstall.
+UV_STAMP := $(UV_BOOT)/.uv-$(UV_VERSION)
+VENV_STAMP := $(VENV)/.synced
+NPM_STAMP := node_modules/.package-lock.json
+
+# ape-solidity (via py-solc-x) and Slither find the solc-js shim here instead of
+# downloading a native solc; anvil and solcjs come from node_modules.
+export SOLCX_BINARY_PATH := $(CURDIR)/tools/solcjs
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+# uv picks the machine's Python 3.11 (requires-python in pyproject.toml) and must never
+# fetch a Python build of its own. UV_PYTHON is left unset on purpose: a path there makes
+# uv replace a .venv that was created from any other path to the same interpreter.
+export UV_PYTHON_DOWNLOADS := never
+
+# OpenZeppelin's npm packages ship ~300 Truffle JSON artifacts in build/ that nothing here
+# uses. ape copies each dependency from node_modules into its package cache, and from there
+# into contracts/.cache; ape 0.8 lists at most 500 files under contracts/ (.cache included)
+# before excluding any, so with them our own contracts can go missing from `project.<Name>`,
+# depending on directory order. Every copy is therefore kept without them.
+APE_PACKAGES := $(or $(APE_DATA_FOLDER),$(HOME)/.ape)/packages/projects
+OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
+	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
+
+# Python folders to lint: whichever of these exist.
+PY_DIRS := $(wildcard scripts tests bench indexer api)
+# Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
+ARGS ?=
+
+.PHONY: help install compile lint fmt slither test run bench-gas clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+install: $(UV_STAMP) $(VENV_STAMP) $(NPM_STAMP) ## Install uv, the Python venv and node_modules (idempotent)
+	@rm -rf $(OZ_BUILD_DIRS)
+
+$(UV_STAMP):
+	test -x $(UV_BOOT)/bin/python || $(PYTHON) -m venv $(UV_BOOT)
+	$(UV_BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
+
+$(VENV_STAMP): $(UV_STAMP) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	touch $@
+
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+compile: install ## Compile the contracts
+	ape compile
+
+lint: install ## ruff check, ruff format --check and mypy on the Python folders
+ifneq ($(PY_DIRS),)
+	ruff check $(PY_DIRS)
+	ruff format --check $(PY_DIRS)
+	mypy $(PY_DIRS)
+else
+	@echo "lint: no Python folders yet"
+endif
+
+fmt: install ## Fix what ruff can and format the Python folders
+ifneq ($(PY_DIRS),)
+	ruff check --fix $(PY_DIRS)
+	ruff format $(PY_DIRS)
+endif
+
+# Settings (compiler shim, remappings, filters, failure level) are in slither.config.json.
+slither: install ## Static analysis of contracts/ with Slither
+	@if [ -n "$$(find contracts -name '*.sol' 2>/dev/null)" ]; then \
+		slither contracts; \
+	else \
+		echo "slither: no contracts yet"; \
+	fi
+
+test: install lint slither ## Lint, Slither, then `ape test $(ARGS)`
+	ape test $(ARGS)
+
+run: install ## Deploy and exercise the platform on a local anvil chain
+	ape run demo --network ethereum:local:foundry
+
+bench-gas: install ## Run the gas report (bench/gas_report.py)
+	$(VENV)/bin/python bench/gas_report.py
+
+clean: ## Remove build outputs and caches (keeps .venv, .uv-boot, node_modules)
+	rm -rf .build contracts/.cache crytic-export .mypy_cache .ruff_cache .hypothesis .pytest_cache
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
