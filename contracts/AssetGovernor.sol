@@ -17,6 +17,7 @@ import {TimelockControllerUpgradeable} from
     "@openzeppelin/contracts-upgradeable/governance/TimelockControllerUpgradeable.sol";
 
 import {IAssetGovernor} from "./interfaces/IAssetGovernor.sol";
+import {IShareToken} from "./interfaces/IShareToken.sol";
 import {AssetTypes} from "./libraries/AssetTypes.sol";
 
 /// @title AssetGovernor
@@ -52,6 +53,17 @@ contract AssetGovernor is
         __GovernorVotes_init(IVotes(shareToken));
         __GovernorVotesQuorumFraction_init(params.quorumPercent);
         __GovernorTimelockControl_init(TimelockControllerUpgradeable(payable(timelock)));
+    }
+
+    /// @notice Makes a proposal; refused while the asset's primary sale is open or failed.
+    function propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description
+    ) public override returns (uint256) {
+        if (!IShareToken(address(token())).transfersActive()) revert GovernorAssetNotActive();
+        return super.propose(targets, values, calldatas, description);
     }
 
     // The overrides below only settle which parent answers; none adds behaviour.

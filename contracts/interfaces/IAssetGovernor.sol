@@ -7,6 +7,10 @@ import {AssetTypes} from "../libraries/AssetTypes.sol";
 /// @notice One asset's governor: proposals and votes weighted by its shares, executed by its timelock.
 /// @dev The rest of its interface is OpenZeppelin's IGovernor.
 interface IAssetGovernor {
+    /// @notice Proposals open only once the asset's primary sale has succeeded, so that early buyers
+    /// cannot decide for an asset whose raise is still open.
+    error GovernorAssetNotActive();
+
     /// @notice Sets up a fresh clone. Called once, by the registry.
     function initialize(
         string calldata name,
