@@ -189,16 +189,15 @@ def asset_params(
 
 
 def register_asset(platform: Platform, operator: AccountAPI, params: tuple) -> Asset:
-    """Registers an asset and returns its contracts."""
-    platform.registry.registerAsset(params, sender=operator)
-    asset_id = platform.registry.assetCount()
-    record = platform.registry.asset(asset_id)
-    contracts = record.contracts
+    """Registers an asset and returns its contracts (read from its `AssetRegistered` event)."""
+    receipt = platform.registry.registerAsset(params, sender=operator)
+    registered = receipt.events.filter(platform.registry.AssetRegistered)[0]
+    share_token, governor, timelock = registered.contracts  # decoded as a plain tuple
     return Asset(
-        asset_id=asset_id,
-        token=project.ShareToken.at(contracts.shareToken),
-        governor=project.AssetGovernor.at(contracts.governor),
-        timelock=project.AssetTimelock.at(contracts.timelock),
+        asset_id=int(registered.assetId),
+        token=project.ShareToken.at(share_token),
+        governor=project.AssetGovernor.at(governor),
+        timelock=project.AssetTimelock.at(timelock),
     )
 
 
@@ -274,14 +273,23 @@ def deployments_file(chain_id: int) -> Path:
     return DEPLOYMENTS_DIR / f"{chain_id}.json"
 
 
-def write_deployments(platform: Platform, chain_id: int) -> Path:
-    """Writes each contract's address and deployment block for a chain; returns the file."""
+def write_deployments(platform: Platform, chain_id: int, *, stablecoin: str | None = None) -> Path:
+    """Writes each contract's address and deployment block for a chain; returns the file.
+
+    Args:
+        platform: The deployed platform.
+        chain_id: The chain it was deployed on (names the file).
+        stablecoin: The address of a stablecoin deployed by someone else (live networks), written as
+            "Stablecoin" with a null block. Without it, the platform's mock stablecoin is written.
+    """
     path = deployments_file(chain_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    contracts = {
+    contracts: dict[str, dict[str, Any]] = {
         name: {"address": str(contract.address), "block": deployment_block(contract)}
         for name, contract in platform.contracts().items()
     }
+    if stablecoin is not None:
+        contracts["Stablecoin"] = {"address": str(stablecoin), "block": None}
     path.write_text(json.dumps({"chain_id": chain_id, "contracts": contracts}, indent=2) + "\n")
     return path
 
@@ -293,3 +301,27 @@ def load_deployments(chain_id: int) -> dict[str, Any]:
         FileNotFoundError: When nothing was deployed on that chain from this checkout.
     """
     return json.loads(deployments_file(chain_id).read_text())
+
+
+def load_platform(chain_id: int) -> Platform | None:
+    """The platform recorded in a chain's deployments file, if its registry has code on this chain.
+
+    A local chain restarted since the file was written has no code there, so this gives None and the
+    caller deploys again. The stablecoin is the mock one when the file names it, else None.
+    """
+    try:
+        named = load_deployments(chain_id)["contracts"]
+    except FileNotFoundError:
+        return None
+    registry = named.get("AssetRegistry", {}).get("address")
+    if registry is None or not chain.provider.get_code(registry):
+        return None
+    mock = named.get("MockStablecoin")
+    return Platform(
+        registry=project.AssetRegistry.at(registry),
+        identity=project.IdentityRegistry.at(named["IdentityRegistry"]["address"]),
+        sale=project.PrimarySale.at(named["PrimarySale"]["address"]),
+        oracle=project.ProductionOracle.at(named["ProductionOracle"]["address"]),
+        market=project.ShareMarket.at(named["ShareMarket"]["address"]),
+        stablecoin=None if mock is None else project.MockStablecoin.at(mock["address"]),
+    )
