@@ -21,8 +21,18 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     /// @notice The platform registry.
     IAssetRegistry public immutable registry;
 
+    /// @dev A listing as stored: four slots. The payment token is the share token's own, read at fill.
+    struct StoredListing {
+        address seller;
+        uint64 expiresAt;
+        address shareToken;
+        uint96 assetId;
+        uint256 remaining;
+        uint256 pricePerShare;
+    }
+
     uint256 private _listingCount;
-    mapping(uint256 listingId => Listing) private _listings;
+    mapping(uint256 listingId => StoredListing) private _listings;
 
     /// @param registry_ The platform registry.
     constructor(IAssetRegistry registry_) {
@@ -42,23 +52,23 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         if (expiresAt <= block.timestamp) revert MarketExpiryInPast(expiresAt);
         _requireSellerCanDeliver(IERC20(shareToken), msg.sender, amount);
 
-        address paymentToken = IShareToken(shareToken).paymentToken();
         listingId = ++_listingCount;
-        _listings[listingId] = Listing({
+        _listings[listingId] = StoredListing({
             seller: msg.sender,
+            expiresAt: expiresAt,
             shareToken: shareToken,
-            assetId: assetId,
+            // Asset ids count registrations from 1; 2**96 of them cannot happen.
+            assetId: uint96(assetId),
             remaining: amount,
-            pricePerShare: pricePerShare,
-            paymentToken: paymentToken,
-            expiresAt: expiresAt
+            pricePerShare: pricePerShare
         });
+        address paymentToken = IShareToken(shareToken).paymentToken();
         emit Listed(listingId, msg.sender, assetId, shareToken, amount, pricePerShare, paymentToken, expiresAt);
     }
 
     /// @inheritdoc IShareMarket
     function fill(uint256 listingId, uint256 amount, uint256 maxPricePerShare) external nonReentrant {
-        Listing storage l = _listings[listingId];
+        StoredListing storage l = _listings[listingId];
         uint256 remaining = l.remaining;
         if (remaining == 0) revert MarketListingNotOpen(listingId);
         if (block.timestamp >= l.expiresAt) revert MarketListingExpired(listingId, l.expiresAt);
@@ -75,7 +85,7 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         remaining -= amount;
         l.remaining = remaining;
 
-        IERC20 payment = IERC20(l.paymentToken);
+        IERC20 payment = IERC20(IShareToken(l.shareToken).paymentToken());
         payment.safeTransferFrom(msg.sender, seller, paid - fee);
         if (fee != 0) payment.safeTransferFrom(msg.sender, registry.feeRecipient(), fee);
         // `seller` is the account that created this listing and approved the market for these shares;
@@ -87,7 +97,7 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
 
     /// @inheritdoc IShareMarket
     function cancel(uint256 listingId) external {
-        Listing storage l = _listings[listingId];
+        StoredListing storage l = _listings[listingId];
         if (l.remaining == 0) revert MarketListingNotOpen(listingId);
         if (msg.sender != l.seller) revert MarketNotSeller(msg.sender, l.seller);
         l.remaining = 0;
@@ -96,7 +106,17 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
 
     /// @inheritdoc IShareMarket
     function listing(uint256 listingId) external view returns (Listing memory) {
-        return _listings[listingId];
+        StoredListing storage l = _listings[listingId];
+        address shareToken = l.shareToken;
+        return Listing({
+            seller: l.seller,
+            shareToken: shareToken,
+            assetId: l.assetId,
+            remaining: l.remaining,
+            pricePerShare: l.pricePerShare,
+            paymentToken: shareToken == address(0) ? address(0) : IShareToken(shareToken).paymentToken(),
+            expiresAt: l.expiresAt
+        });
     }
 
     /// @inheritdoc IShareMarket
