@@ -44,7 +44,7 @@ PY_DIRS := $(wildcard scripts tests bench indexer api)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
-.PHONY: help install compile lint fmt slither test run bench-gas clean
+.PHONY: help install compile lint fmt slither gas-check test run bench-gas clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -91,14 +91,17 @@ slither: install ## Static analysis of contracts/ with Slither
 		echo "slither: no contracts yet"; \
 	fi
 
-test: install lint slither ## Lint, Slither, then `ape test $(ARGS)`
+test: install lint slither gas-check ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
 	ape test $(ARGS)
 
 run: install ## Deploy and exercise the platform on a local anvil chain
 	ape run demo --network ethereum:local:foundry
 
-bench-gas: install ## Run the gas report (bench/gas_report.py)
+bench-gas: install ## Run the gas report and refresh bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py
+
+gas-check: install ## Fail when gas differs from the committed bench/gas-snapshot.txt
+	$(VENV)/bin/python bench/gas_report.py --check
 
 clean: ## Remove build outputs and caches (keeps .venv, .uv-boot, node_modules)
 	rm -rf .build contracts/.cache crytic-export .mypy_cache .ruff_cache .hypothesis .pytest_cache
