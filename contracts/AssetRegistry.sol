@@ -30,6 +30,13 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     /// @notice Highest maintenance reserve, in basis points (50%).
     uint16 public constant MAX_RESERVE_BPS = 5_000;
 
+    /// @notice Shortest voting delay an asset may set: time to see a proposal before its snapshot.
+    uint48 public constant MIN_VOTING_DELAY = 1 hours;
+    /// @notice Shortest voting period an asset may set.
+    uint32 public constant MIN_VOTING_PERIOD = 1 days;
+    /// @notice Shortest timelock delay an asset may set: time to exit before a decision runs.
+    uint32 public constant MIN_TIMELOCK_DELAY = 1 days;
+
     /// @notice Implementation cloned for each asset's share token.
     address public immutable shareTokenImplementation;
     /// @notice Implementation cloned for each asset's governor.
@@ -47,6 +54,7 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     address private _feeRecipient;
     bool private _platformPaused;
 
+    mapping(address token => bool) private _paymentTokenAllowed;
     uint256 private _assetCount;
     mapping(uint256 assetId => Asset) private _assets;
     mapping(address shareToken => uint256 assetId) private _assetIdOf;
@@ -186,6 +194,18 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     }
 
     /// @inheritdoc IAssetRegistry
+    function setPaymentTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token == address(0)) revert RegistryZeroAddress();
+        _paymentTokenAllowed[token] = allowed;
+        emit PaymentTokenAllowed(token, allowed);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function isPaymentTokenAllowed(address token) external view returns (bool) {
+        return _paymentTokenAllowed[token];
+    }
+
+    /// @inheritdoc IAssetRegistry
     function asset(uint256 assetId) external view returns (Asset memory) {
         return _existing(assetId);
     }
@@ -271,6 +291,7 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     function _checkParams(AssetTypes.AssetParams calldata params) private view {
         AssetTypes.SaleTerms calldata sale = params.sale;
         if (sale.paymentToken == address(0) || sale.treasury == address(0)) revert RegistryZeroAddress();
+        if (!_paymentTokenAllowed[sale.paymentToken]) revert RegistryPaymentTokenNotAllowed(sale.paymentToken);
         if (sale.totalShares == 0 || sale.maxSharesPerBuyer == 0 || sale.maxSharesPerBuyer > sale.totalShares) {
             revert RegistryInvalidShares(sale.totalShares, sale.maxSharesPerBuyer);
         }
@@ -279,8 +300,10 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
         }
         if (sale.start >= sale.end || sale.end <= block.timestamp) revert RegistryInvalidWindow(sale.start, sale.end);
         if (params.reserveBps > MAX_RESERVE_BPS) revert RegistryBpsTooHigh(params.reserveBps, MAX_RESERVE_BPS);
+        AssetTypes.GovernanceParams calldata gov = params.governance;
         if (
-            params.governance.votingPeriod == 0 || params.governance.quorumPercent > 100
+            gov.votingDelay < MIN_VOTING_DELAY || gov.votingPeriod < MIN_VOTING_PERIOD
+                || gov.timelockDelay < MIN_TIMELOCK_DELAY || gov.quorumPercent == 0 || gov.quorumPercent > 100
                 || bytes(params.name).length == 0 || bytes(params.symbol).length == 0
         ) revert RegistryInvalidGovernance();
     }

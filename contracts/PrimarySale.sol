@@ -25,6 +25,7 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
     mapping(uint256 assetId => Sale) private _sales;
     mapping(uint256 assetId => mapping(address buyer => uint256)) private _contributions;
     mapping(uint256 assetId => mapping(address buyer => uint256)) private _purchased;
+    mapping(uint256 assetId => uint256) private _unpaidRaise;
 
     /// @param registry_ The platform registry.
     constructor(IAssetRegistry registry_) {
@@ -90,6 +91,21 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPrimarySale
+    function releaseRaise(uint256 assetId) external nonReentrant {
+        Sale storage s = _existing(assetId);
+        uint256 amount = _unpaidRaise[assetId];
+        if (amount == 0) revert SaleNothingToRelease(assetId);
+        _unpaidRaise[assetId] = 0;
+        IERC20(s.terms.paymentToken).safeTransfer(s.terms.treasury, amount);
+        emit RaiseReleased(assetId, s.terms.treasury, amount);
+    }
+
+    /// @inheritdoc IPrimarySale
+    function unpaidRaiseOf(uint256 assetId) external view returns (uint256) {
+        return _unpaidRaise[assetId];
+    }
+
+    /// @inheritdoc IPrimarySale
     function sale(uint256 assetId) external view returns (Sale memory) {
         return _existing(assetId);
     }
@@ -132,7 +148,12 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
         registry.recordSaleOutcome(assetId, succeeded);
         if (succeeded) {
             IShareToken(s.shareToken).activate();
-            IERC20(s.terms.paymentToken).safeTransfer(s.terms.treasury, s.raised);
+            // A treasury that refuses the payment must not freeze the sale (and every buyer's shares
+            // with it): the raise then waits here for `releaseRaise`.
+            if (!IERC20(s.terms.paymentToken).trySafeTransfer(s.terms.treasury, s.raised)) {
+                _unpaidRaise[assetId] = s.raised;
+                emit RaisePaymentDeferred(assetId, s.terms.treasury, s.raised);
+            }
         }
         emit SaleFinalized(assetId, succeeded, s.sold, s.raised);
     }

@@ -42,6 +42,8 @@ contract ProductionOracle is IProductionOracle, EIP712 {
         uint256 current = _meterAsset[meter];
         if (current != 0) revert OracleMeterAlreadyRegistered(meter, current);
         _meterAsset[meter] = assetId;
+        // A meter reports only what it measured: nothing from before its registration.
+        if (_lastPeriodEnd[meter] < block.timestamp) _lastPeriodEnd[meter] = uint64(block.timestamp);
         emit MeterRegistered(meter, assetId);
     }
 
@@ -62,6 +64,9 @@ contract ProductionOracle is IProductionOracle, EIP712 {
         if (meterAssetId != reading.assetId) revert OracleMeterAssetMismatch(meter, meterAssetId, reading.assetId);
         if (reading.periodStart >= reading.periodEnd || reading.periodEnd > block.timestamp) {
             revert OracleInvalidPeriod(reading.periodStart, reading.periodEnd);
+        }
+        if (msg.sender != meter && msg.sender != registry.operatorOf(reading.assetId)) {
+            revert OracleNotRelayer(msg.sender);
         }
         uint64 lastEnd = _lastPeriodEnd[meter];
         if (reading.periodStart < lastEnd) revert OraclePeriodOverlaps(meter, reading.periodStart, lastEnd);

@@ -22,9 +22,11 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     IAssetRegistry public immutable registry;
 
     /// @dev A listing as stored: four slots. The payment token is the share token's own, read at fill.
+    /// The fee is fixed at listing, so a later fee change never takes more from a seller than it saw.
     struct StoredListing {
         address seller;
         uint64 expiresAt;
+        uint16 feeBps;
         address shareToken;
         uint96 assetId;
         uint256 remaining;
@@ -53,9 +55,11 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         _requireSellerCanDeliver(IERC20(shareToken), msg.sender, amount);
 
         listingId = ++_listingCount;
+        uint16 feeBps = registry.marketFeeBps();
         _listings[listingId] = StoredListing({
             seller: msg.sender,
             expiresAt: expiresAt,
+            feeBps: feeBps,
             shareToken: shareToken,
             // Asset ids count registrations from 1; 2**96 of them cannot happen.
             assetId: uint96(assetId),
@@ -63,7 +67,9 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
             pricePerShare: pricePerShare
         });
         address paymentToken = IShareToken(shareToken).paymentToken();
-        emit Listed(listingId, msg.sender, assetId, shareToken, amount, pricePerShare, paymentToken, expiresAt);
+        emit Listed(
+            listingId, msg.sender, assetId, shareToken, amount, pricePerShare, paymentToken, expiresAt, feeBps
+        );
     }
 
     /// @inheritdoc IShareMarket
@@ -81,7 +87,7 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         _requireSellerCanDeliver(IERC20(l.shareToken), seller, amount);
 
         uint256 paid = amount * l.pricePerShare;
-        uint256 fee = paid * registry.marketFeeBps() / BPS;
+        uint256 fee = paid * l.feeBps / BPS;
         remaining -= amount;
         l.remaining = remaining;
 
@@ -115,7 +121,8 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
             remaining: l.remaining,
             pricePerShare: l.pricePerShare,
             paymentToken: shareToken == address(0) ? address(0) : IShareToken(shareToken).paymentToken(),
-            expiresAt: l.expiresAt
+            expiresAt: l.expiresAt,
+            feeBps: l.feeBps
         });
     }
 

@@ -112,7 +112,8 @@ def deploy_platform(
     Args:
         deployer: Pays for the deployment and becomes admin, operator, meter admin, pauser and verifier.
         admin_transfer_delay: Seconds a new admin must wait before accepting the admin role.
-        with_stablecoin: Also deploy the 6-decimal mock stablecoin (local networks).
+        with_stablecoin: Also deploy the 6-decimal mock stablecoin (local networks) and allow it as a
+            payment token.
 
     Returns:
         The deployed platform.
@@ -134,6 +135,8 @@ def deploy_platform(
         registry.grantRole(role(registry, name), deployer, sender=deployer)
     identity.grantRole(role(identity, VERIFIER_ROLE), deployer, sender=deployer)
     stablecoin = deployer.deploy(project.MockStablecoin) if with_stablecoin else None
+    if stablecoin is not None:
+        registry.setPaymentTokenAllowed(stablecoin, True, sender=deployer)
     return Platform(registry, identity, sale, oracle, market, stablecoin)
 
 

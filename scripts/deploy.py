@@ -50,7 +50,8 @@ def deploy_and_record(
     for name, contract in platform.contracts().items():
         click.echo(f"  {name:<17} {contract.address}  block {deployment_block(contract)}")
     if stablecoin is not None:
-        click.echo(f"  {'Stablecoin':<17} {stablecoin}  (existing)")
+        platform.registry.setPaymentTokenAllowed(stablecoin, True, sender=deployer)
+        click.echo(f"  {'Stablecoin':<17} {stablecoin}  (existing, allowed as payment token)")
     _echo_roles(platform, deployer, admin_delay)
     path = write_deployments(platform, chain.chain_id, stablecoin=stablecoin)
     click.echo(f"Wrote {path}")

@@ -1,25 +1,61 @@
-"""Fixtures shared by every test: role accounts, the deployed platform and asset factories."""
+"""Fixtures shared by every test: role accounts, the deployed platform, asset factories and the
+actions many tests take (buying, depositing revenue, selling on the market, pausing, reporting)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-from ape import accounts
-from ape.api import AccountAPI
+from ape import accounts, chain, project
+from ape.api import AccountAPI, ReceiptAPI, TestAccountAPI
 from ape.contracts import ContractInstance
+from ape_test.accounts import TestAccountContainer
+from eth_account import Account
 
 from scripts._lib import (
+    DAY,
     OPERATOR_ROLE,
     USDC,
     Asset,
     Platform,
+    advance_time,
     asset_params,
     deploy_platform,
     register_asset,
     role,
+    sign_reading,
 )
+
+# What the first four investors hold of an active asset, unless a test says otherwise.
+HOLDINGS = (4_000, 3_000, 2_000, 1_000)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _derive_test_accounts_once() -> Iterator[None]:
+    """Derives each test account from the mnemonic once per session instead of on every lookup.
+
+    ape-foundry renders the call trace of every revert, and ape labels its addresses by checking
+    each against the test accounts (`address in accounts`). For every such check, and for every
+    `accounts[address]`, ape's test-account container derives all 40 configured accounts from the
+    mnemonic again (pure-Python elliptic-curve maths, about half a second), so a revert cost about
+    a second. An account is a pure function of the mnemonic, the HD path and its index, so
+    memoizing it on them changes nothing but the speed (a revert then takes about 0.1 s).
+    """
+    original = TestAccountContainer.get_test_account
+    derived: dict[tuple[str, str, int], TestAccountAPI] = {}
+
+    def get_test_account(self: TestAccountContainer, index: int) -> TestAccountAPI:
+        if index >= self.number_of_accounts:  # generated later on demand, and kept by ape itself
+            return original(self, index)
+        key = (self.mnemonic, self.hd_path, index)
+        if key not in derived:
+            derived[key] = original(self, index)
+        return derived[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TestAccountContainer, "get_test_account", get_test_account)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -133,16 +169,160 @@ def buy(sale: ContractInstance, fund: Callable[..., None]) -> Callable[..., None
     return _buy
 
 
-@pytest.fixture
-def funded_asset(
+@pytest.fixture(scope="session")
+def create_active_asset(
     create_asset: Callable[..., Asset],
     buy: Callable[..., None],
     sale: ContractInstance,
     investors: list[AccountAPI],
+) -> Callable[..., Asset]:
+    """Registers an asset, sells its whole supply as `holdings` says and finalizes the sale.
+
+    `holdings` are (buyer, shares) pairs, by default 4,000 / 3,000 / 2,000 / 1,000 shares for the
+    first four investors; the supply is their sum. Keyword arguments override `asset_params`
+    defaults.
+    """
+
+    def _create(holdings: Sequence[tuple[AccountAPI, int]] = (), **overrides: Any) -> Asset:
+        holdings = holdings or list(zip(investors, HOLDINGS, strict=False))
+        asset = create_asset(total_shares=sum(shares for _, shares in holdings), **overrides)
+        for holder, shares in holdings:
+            buy(asset, holder, shares)
+        sale.finalize(asset.asset_id, sender=holdings[0][0])
+        return asset
+
+    return _create
+
+
+@pytest.fixture(scope="session")
+def deposit_revenue(fund: Callable[..., None], operator: AccountAPI) -> Callable[..., ReceiptAPI]:
+    """Mints revenue to its depositor (the operator by default), approves and deposits it."""
+
+    def _deposit(
+        asset: Asset, amount: int, report_id: int = 0, depositor: AccountAPI | None = None
+    ) -> ReceiptAPI:
+        payer = depositor or operator
+        fund(payer, amount, asset.token)
+        return asset.token.depositRevenue(amount, report_id, sender=payer)
+
+    return _deposit
+
+
+@pytest.fixture(scope="session")
+def sell_on_market(
+    market: ContractInstance, fund: Callable[..., None]
+) -> Callable[..., ReceiptAPI]:
+    """Lists shares on the share market for a day and has a buyer fill the whole listing."""
+
+    def _sell(
+        token: ContractInstance, seller: AccountAPI, buyer: AccountAPI, shares: int, price: int
+    ) -> ReceiptAPI:
+        token.approve(market, shares, sender=seller)
+        market.list(token, shares, price, chain.pending_timestamp + DAY, sender=seller)
+        fund(buyer, shares * price, market)
+        return market.fill(market.listingCount(), shares, price, sender=buyer)
+
+    return _sell
+
+
+@pytest.fixture(scope="session")
+def pause(registry: ContractInstance, admin: AccountAPI) -> Callable[[Asset, str], None]:
+    """Pauses, as a pauser, either one asset (scope "asset") or the whole platform ("platform")."""
+
+    def _pause(asset: Asset, scope: str) -> None:
+        if scope == "asset":
+            registry.setAssetPaused(asset.asset_id, True, sender=admin)
+        else:
+            registry.setPlatformPaused(True, sender=admin)
+
+    return _pause
+
+
+@pytest.fixture(scope="session")
+def report_production(
+    oracle: ContractInstance, admin: AccountAPI, operator: AccountAPI
+) -> Callable[[Asset, str, int], int]:
+    """Registers a meter (by its private key) for an asset, lets an hour pass and has the operator
+    relay the meter's signed reading of that hour; returns the report id."""
+
+    def _report(asset: Asset, meter_key: str, energy_wh: int) -> int:
+        oracle.registerMeter(Account.from_key(meter_key).address, asset.asset_id, sender=admin)
+        advance_time(3_600)
+        end = int(chain.blocks.head.timestamp)
+        reading, signature = sign_reading(
+            oracle,
+            meter_key,
+            asset_id=asset.asset_id,
+            period_start=end - 3_600,
+            period_end=end,
+            energy_wh=energy_wh,
+        )
+        oracle.submitReading(reading, signature, sender=operator)
+        return int(oracle.reportCount())
+
+    return _report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_fixtures_first(
+    platform: Platform,
+    registry: ContractInstance,
+    sale: ContractInstance,
+    oracle: ContractInstance,
+    market: ContractInstance,
+    identity: ContractInstance,
+    usdc: ContractInstance,
+    fund: Callable[..., None],
+    buy: Callable[..., None],
+    create_asset: Callable[..., Asset],
+    create_active_asset: Callable[..., Asset],
+    deposit_revenue: Callable[..., ReceiptAPI],
+    sell_on_market: Callable[..., ReceiptAPI],
+    pause: Callable[[Asset, str], None],
+    report_production: Callable[[Asset, str, int], int],
+    admin: AccountAPI,
+    operator: AccountAPI,
+    treasury: AccountAPI,
+    stranger: AccountAPI,
+    investors: list[AccountAPI],
+    investor: AccountAPI,
+) -> None:
+    """Sets every session fixture up before the first test.
+
+    ape snapshots the chain around each module and each test; a session fixture that first
+    appeared after a module's snapshot would make ape roll back and rebuild that module's fixtures
+    (a "rebase"). Module fixtures are requested early by an autouse fixture of their module.
+    """
+
+
+@pytest.fixture(scope="module")
+def asset(create_active_asset: Callable[..., Asset]) -> Asset:
+    """An active asset, its 10,000 shares held 4,000 / 3,000 / 2,000 / 1,000 by the first four
+    investors, built once per module. Modules about assets in another state override it."""
+    return create_active_asset()
+
+
+@pytest.fixture(scope="module")
+def token(asset: Asset) -> ContractInstance:
+    """The share token of the module's asset."""
+    return asset.token
+
+
+@pytest.fixture
+def hostile(admin: AccountAPI) -> ContractInstance:
+    """A payment token that calls back into a target of our choice during a transfer."""
+    return admin.deploy(project.ReentrantStablecoin)
+
+
+@pytest.fixture
+def hostile_asset(
+    platform: Platform,
+    admin: AccountAPI,
+    operator: AccountAPI,
+    treasury: AccountAPI,
+    hostile: ContractInstance,
 ) -> Asset:
-    """An active asset: its 10,000 shares sold (4,000 / 3,000 / 2,000 / 1,000) and the sale finalized."""
-    asset = create_asset()
-    for holder, shares in zip(investors, (4_000, 3_000, 2_000, 1_000), strict=False):
-        buy(asset, holder, shares)
-    sale.finalize(asset.asset_id, sender=investors[0])
-    return asset
+    """A 100-share asset (50 USDC a share) paid for in the hostile token, its sale open."""
+    platform.registry.setPaymentTokenAllowed(hostile, True, sender=admin)
+    params = asset_params(payment_token=hostile, treasury=treasury, total_shares=100)
+    return register_asset(platform, operator, params)

@@ -41,8 +41,11 @@ interface IAssetRegistry {
     error RegistryInvalidPricing(uint256 sharePrice, uint256 minRaise);
     /// @notice The funding window is empty or has already closed.
     error RegistryInvalidWindow(uint64 start, uint64 end);
-    /// @notice Voting period zero, quorum above 100%, or a name or symbol missing.
+    /// @notice Governance settings under the platform's floors (see the MIN_* constants), quorum
+    /// outside 1-100%, or a name or symbol missing.
     error RegistryInvalidGovernance();
+    /// @notice The payment token is not on the platform's allowlist.
+    error RegistryPaymentTokenNotAllowed(address token);
     /// @notice The asset's status does not allow this action.
     error RegistryInvalidStatus(uint256 assetId, AssetTypes.Status status);
 
@@ -67,6 +70,8 @@ interface IAssetRegistry {
     event AssetMetadataChanged(uint256 indexed assetId, string metadataURI);
     /// @notice The platform fees or their recipient changed.
     event PlatformFeesChanged(uint16 revenueFeeBps, uint16 marketFeeBps, address indexed recipient);
+    /// @notice A payment token was allowed or disallowed for new assets.
+    event PaymentTokenAllowed(address indexed token, bool allowed);
     /// @notice The platform modules were connected.
     event ModulesConnected(address primarySale, address productionOracle, address shareMarket);
 
@@ -102,6 +107,15 @@ interface IAssetRegistry {
 
     /// @notice Sets the platform fees and their recipient. Called by the admin.
     function setPlatformFees(uint16 revenueFeeBps, uint16 marketFeeBps, address recipient) external;
+
+    /// @notice Allows or disallows a payment token for new assets (existing assets keep theirs).
+    /// Called by the admin.
+    /// @dev Only plain stablecoins belong here: escrow and revenue are counted at face value, so a
+    /// fee-on-transfer or rebasing token would leave the last refunds or claims short.
+    function setPaymentTokenAllowed(address token, bool allowed) external;
+
+    /// @notice Whether new assets may be paid in this token.
+    function isPaymentTokenAllowed(address token) external view returns (bool);
 
     /// @notice The asset's record.
     function asset(uint256 assetId) external view returns (Asset memory);

@@ -47,6 +47,8 @@ interface IPrimarySale {
     error SaleNotRefundable(uint256 assetId);
     /// @notice The account paid nothing into this sale, or was already refunded.
     error SaleNothingToRefund(uint256 assetId, address buyer);
+    /// @notice No raise is waiting to be paid to this asset's treasury.
+    error SaleNothingToRelease(uint256 assetId);
 
     /// @notice A sale was opened for an asset.
     event SaleConfigured(uint256 indexed assetId, address indexed shareToken, AssetTypes.SaleTerms terms);
@@ -61,6 +63,11 @@ interface IPrimarySale {
     );
     /// @notice The sale ended. On success the raise went to the treasury.
     event SaleFinalized(uint256 indexed assetId, bool succeeded, uint256 totalSold, uint256 totalRaised);
+    /// @notice The treasury refused the raise at finalization (e.g. a blocklisted address); the raise
+    /// waits here until `releaseRaise` pays it. The sale has succeeded all the same.
+    event RaisePaymentDeferred(uint256 indexed assetId, address indexed treasury, uint256 amount);
+    /// @notice A deferred raise was paid to the treasury.
+    event RaiseReleased(uint256 indexed assetId, address indexed treasury, uint256 amount);
     /// @notice A buyer of a failed sale took its refund; its shares were burned.
     event Refunded(uint256 indexed assetId, address indexed buyer, uint256 shares, uint256 amount);
 
@@ -82,6 +89,12 @@ interface IPrimarySale {
     /// @dev Ends the sale first when its window closed under the minimum. Works while paused.
     /// @return amount What was refunded.
     function refund(uint256 assetId) external returns (uint256 amount);
+
+    /// @notice Pays the treasury a raise whose payment was deferred at finalization. Anyone may call.
+    function releaseRaise(uint256 assetId) external;
+
+    /// @notice A raise waiting to be paid to the asset's treasury (0 once paid).
+    function unpaidRaiseOf(uint256 assetId) external view returns (uint256);
 
     /// @notice The sale of an asset.
     function sale(uint256 assetId) external view returns (Sale memory);

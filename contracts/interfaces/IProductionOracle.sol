@@ -3,10 +3,11 @@ pragma solidity 0.8.28;
 
 /// @title IProductionOracle
 /// @notice Records the energy each asset produces. Each registered meter signs its readings as EIP-712
-/// typed data with its own key, so every reading can be traced to the device that made it; anyone may
-/// relay a signed reading on chain (in practice the operator).
+/// typed data with its own key, so every reading can be traced to the device that made it; the asset's
+/// operator (or the meter itself) relays the signed reading on chain.
 /// @dev Each meter's periods must follow one another: a reading starting before the end of the meter's
 /// previous one is a duplicate or an overlap and is refused. Gaps are allowed and cannot be filled later.
+/// A meter's first period starts no earlier than its registration.
 interface IProductionOracle {
     /// @notice A meter's signed statement of the energy produced over a period.
     /// @param assetId The asset the meter measures.
@@ -38,6 +39,9 @@ interface IProductionOracle {
     error OracleInvalidPeriod(uint64 periodStart, uint64 periodEnd);
     /// @notice The period starts before the end of the meter's last reported period.
     error OraclePeriodOverlaps(address meter, uint64 periodStart, uint64 lastPeriodEnd);
+    /// @notice Only the asset's operator or the meter relays a reading (so that nobody else can
+    /// reorder a meter's readings and make the earlier one unrecordable).
+    error OracleNotRelayer(address caller);
     /// @notice A meter address of zero.
     error OracleZeroMeter();
 
@@ -57,7 +61,7 @@ interface IProductionOracle {
         uint256 assetTotalWh
     );
 
-    /// @notice Registers a meter for an asset. Called by a meter admin.
+    /// @notice Registers a meter for an asset; its readings may start from now. Called by a meter admin.
     function registerMeter(address meter, uint256 assetId) external;
 
     /// @notice Revokes a meter; its past reports stay. Called by a meter admin.

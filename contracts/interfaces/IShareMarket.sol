@@ -16,6 +16,7 @@ interface IShareMarket {
         uint256 pricePerShare;
         address paymentToken;
         uint64 expiresAt;
+        uint16 feeBps;
     }
 
     /// @notice The token is not a platform share token.
@@ -46,6 +47,7 @@ interface IShareMarket {
     error MarketSelfFill(uint256 listingId);
 
     /// @notice Shares were listed for sale.
+    /// @param feeBps The platform fee on this listing's fills, fixed when it was listed.
     event Listed(
         uint256 indexed listingId,
         address indexed seller,
@@ -54,7 +56,8 @@ interface IShareMarket {
         uint256 amount,
         uint256 pricePerShare,
         address paymentToken,
-        uint64 expiresAt
+        uint64 expiresAt,
+        uint16 feeBps
     );
     /// @notice A listing was filled, wholly or partly.
     /// @param paid What the buyer paid in all (amount × price).
