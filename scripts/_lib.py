@@ -204,16 +204,20 @@ def register_asset(platform: Platform, operator: AccountAPI, params: tuple) -> A
     )
 
 
+EIP712_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+"""The EIP-712 domain fields of every typed message the platform signs (OpenZeppelin's EIP712)."""
+
+
 def reading_typed_data(oracle: ContractInstance, reading: dict[str, int | str]) -> dict[str, Any]:
     """The EIP-712 typed data a meter signs for a reading (as `eth_signTypedData_v4` takes it)."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN_FIELDS,
             "Reading": [
                 {"name": "assetId", "type": "uint256"},
                 {"name": "meter", "type": "address"},

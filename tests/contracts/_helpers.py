@@ -29,7 +29,7 @@ from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak, to_bytes
 from ethpm_types.abi import ErrorABI
 
-from scripts._lib import DAY, Asset, advance_time
+from scripts._lib import DAY, EIP712_DOMAIN_FIELDS, Asset, advance_time
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -198,12 +198,7 @@ def permit_message(
     domain = token.eip712Domain()
     typed = {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN_FIELDS,
             "Permit": [
                 {"name": "owner", "type": "address"},
                 {"name": "spender", "type": "address"},
