@@ -8,6 +8,7 @@ an underscore, so this module is only imported.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -276,8 +277,8 @@ def deployment_block(contract: ContractInstance) -> int:
 
 
 def deployments_file(chain_id: int) -> Path:
-    """Where the deployments of a chain are written."""
-    return DEPLOYMENTS_DIR / f"{chain_id}.json"
+    """Where the deployments of a chain are written (`DEPLOYMENTS_DIR` moves the folder)."""
+    return Path(os.environ.get("DEPLOYMENTS_DIR", DEPLOYMENTS_DIR)) / f"{chain_id}.json"
 
 
 def write_deployments(platform: Platform, chain_id: int, *, stablecoin: str | None = None) -> Path:

@@ -1,0 +1,5 @@
+"""`python -m indexer`: see `indexer.cli`."""
+
+from indexer.cli import main
+
+main()

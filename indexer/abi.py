@@ -1,0 +1,212 @@
+"""Event signatures and decoders, built from the compiled contract types in ape's build output.
+
+Addresses come out lowercase (`0x` + 40 hex digits), integers as Python ints, fixed bytes as `0x` hex,
+structs as dicts keyed by component name. Events whose data holds only one-word static values are
+decoded by slicing the hex, which is several times faster than the general ABI decoder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import eth_abi
+import orjson
+from eth_utils import keccak
+
+from indexer.exceptions import ConfigurationError
+
+# The contract types whose events the indexer follows, by the kind of contract they deploy as.
+CONTRACT_TYPES = {
+    "registry": "AssetRegistry",
+    "identity": "IdentityRegistry",
+    "sale": "PrimarySale",
+    "oracle": "ProductionOracle",
+    "market": "ShareMarket",
+    "share_token": "ShareToken",
+    "governor": "AssetGovernor",
+    "timelock": "AssetTimelock",
+}
+# The deployments file's names for the platform's own contracts.
+DEPLOYED_KINDS = {name: kind for kind, name in CONTRACT_TYPES.items()}
+JSON_SAFE_BITS = 48  # integers wider than this are written to JSON as decimal strings
+
+
+def canonical_type(param: Mapping[str, Any]) -> str:
+    """The ABI type string of a parameter, with tuples spelled out."""
+    kind: str = param["type"]
+    if kind.startswith("tuple"):
+        inner = ",".join(canonical_type(c) for c in param["components"])
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+def _word_decoder(kind: str) -> Any:
+    """A decoder of one 64-hex-digit word for a static elementary type, or None."""
+    if kind.endswith("]") or kind.startswith("tuple") or kind in ("string", "bytes"):
+        return None
+    if kind == "address":
+        return lambda word: "0x" + word[24:]
+    if kind == "bool":
+        return lambda word: word[-1] != "0"
+    if kind.startswith("uint"):
+        return lambda word: int(word, 16)
+    if kind.startswith("int"):
+        bits = 256
+
+        def signed(word: str) -> int:
+            value = int(word, 16)
+            return value - (1 << bits) if value >= 1 << (bits - 1) else value
+
+        return signed
+    if kind.startswith("bytes") and kind != "bytes":
+        size = int(kind[5:])
+        return lambda word: "0x" + word[: 2 * size]
+    return None
+
+
+def _normalize(value: Any, param: Mapping[str, Any]) -> Any:
+    """Turns eth-abi's output into the indexer's conventions."""
+    kind: str = param["type"]
+    if kind.endswith("]"):
+        element = dict(param, type=kind[: kind.rindex("[")])
+        return [_normalize(item, element) for item in value]
+    if kind == "tuple":
+        return {
+            c["name"]: _normalize(v, c) for c, v in zip(param["components"], value, strict=True)
+        }
+    if kind == "address":
+        return value.lower()
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+def _json_safe(value: Any, param: Mapping[str, Any]) -> Any:
+    """A decoded value ready for JSON: wide integers become decimal strings."""
+    kind: str = param["type"]
+    if kind.endswith("]"):
+        element = dict(param, type=kind[: kind.rindex("[")])
+        return [_json_safe(item, element) for item in value]
+    if kind == "tuple":
+        return {c["name"]: _json_safe(value[c["name"]], c) for c in param["components"]}
+    if kind.startswith(("uint", "int")):
+        bits = int(kind.lstrip("uint") or 256)
+        return str(value) if bits > JSON_SAFE_BITS else value
+    return value
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event: its name, signature hash and how to decode its topics and data."""
+
+    name: str
+    topic0: str
+    inputs: tuple[Mapping[str, Any], ...]
+
+    @property
+    def indexed(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(p for p in self.inputs if p.get("indexed"))
+
+    @property
+    def unindexed(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(p for p in self.inputs if not p.get("indexed"))
+
+    def decoder(self) -> Any:
+        """A function (topics, data) -> dict of arguments, the fastest one this event allows."""
+        topic_decoders = [
+            (p["name"], _word_decoder(p["type"]) or (lambda word: "0x" + word))
+            for p in self.indexed
+        ]
+        words = [(p["name"], _word_decoder(p["type"])) for p in self.unindexed]
+        if all(decode is not None for _, decode in words):
+
+            def fast(topics: list[str], data: str) -> dict[str, Any]:
+                args = {
+                    name: decode(topics[i + 1][2:])
+                    for i, (name, decode) in enumerate(topic_decoders)
+                }
+                for i, (name, decode) in enumerate(words):
+                    args[name] = decode(data[2 + 64 * i : 66 + 64 * i])
+                return args
+
+            return fast
+        types = [canonical_type(p) for p in self.unindexed]
+        unindexed = self.unindexed
+
+        def general(topics: list[str], data: str) -> dict[str, Any]:
+            args = {
+                name: decode(topics[i + 1][2:]) for i, (name, decode) in enumerate(topic_decoders)
+            }
+            values = eth_abi.decode(types, bytes.fromhex(data[2:]))
+            for param, value in zip(unindexed, values, strict=True):
+                args[param["name"]] = _normalize(value, param)
+            return args
+
+        return general
+
+    def to_json(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments in the form stored as JSON (wide integers as strings)."""
+        return {p["name"]: _json_safe(args[p["name"]], p) for p in self.inputs}
+
+    def json_encoder(self) -> Any:
+        """A function args -> JSON bytes, with a fast path for flat events."""
+        if any(p["type"].startswith("tuple") or p["type"].endswith("]") for p in self.inputs):
+            return lambda args: orjson.dumps(self.to_json(args))
+        wide = tuple(
+            p["name"] for p in self.inputs
+            if p["type"].startswith(("uint", "int")) and int(p["type"].lstrip("uint") or 256) > JSON_SAFE_BITS
+        )  # fmt: skip
+
+        def flat(args: dict[str, Any]) -> bytes:
+            if wide:
+                args = dict(args)
+                for name in wide:
+                    args[name] = str(args[name])
+            return orjson.dumps(args)
+
+        return flat
+
+
+def event_specs(abi: Iterable[Mapping[str, Any]]) -> dict[str, EventSpec]:
+    """The events of one ABI by topic0 (lowercase hex with `0x`)."""
+    specs: dict[str, EventSpec] = {}
+    for item in abi:
+        if item.get("type") != "event" or item.get("anonymous"):
+            continue
+        signature = f"{item['name']}({','.join(canonical_type(p) for p in item['inputs'])})"
+        topic0 = "0x" + keccak(text=signature).hex()
+        specs[topic0] = EventSpec(item["name"], topic0, tuple(item["inputs"]))
+    return specs
+
+
+@dataclass(frozen=True)
+class Abis:
+    """The events of every followed contract kind."""
+
+    by_kind: dict[str, dict[str, EventSpec]]
+
+    @classmethod
+    def from_build(cls, build_file: Path) -> Abis:
+        """Reads ape's build output (`.build/__local__.json`)."""
+        try:
+            manifest = json.loads(build_file.read_text())
+        except FileNotFoundError as error:
+            raise ConfigurationError(
+                f"{build_file} is missing: compile the contracts first (`make compile`)"
+            ) from error
+        types = manifest.get("contractTypes", {})
+        missing = [name for name in CONTRACT_TYPES.values() if name not in types]
+        if missing:
+            raise ConfigurationError(f"{build_file} lacks contract types {', '.join(missing)}")
+        return cls({kind: event_specs(types[name]["abi"]) for kind, name in CONTRACT_TYPES.items()})
+
+    def all_specs(self) -> dict[str, EventSpec]:
+        """Every followed event by topic0."""
+        merged: dict[str, EventSpec] = {}
+        for specs in self.by_kind.values():
+            merged.update(specs)
+        return merged

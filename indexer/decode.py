@@ -1,0 +1,70 @@
+"""Turns raw logs into `Event`s and raw-log rows; the one path both indexing and re-projection use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from indexer.abi import Abis
+from indexer.projection import Event
+
+log = logging.getLogger(__name__)
+UNKNOWN = "unknown"
+
+
+class Decoder:
+    """Decodes the logs of the followed contracts by topic0.
+
+    Args:
+        abis: The events of every followed contract kind.
+        chain_id: Written into every raw-log row.
+    """
+
+    def __init__(self, abis: Abis, chain_id: int) -> None:
+        self.chain_id = chain_id
+        self.by_topic: dict[str, tuple[str, Any, Any]] = {
+            topic0: (spec.name, spec.decoder(), spec.json_encoder())
+            for topic0, spec in abis.all_specs().items()
+        }
+        registry = abis.by_kind["registry"]
+        self.asset_registered = next(t for t, s in registry.items() if s.name == "AssetRegistered")
+
+    def decode(self, topics: list[str], data: str) -> tuple[str, dict[str, Any], bytes]:
+        """(event name, arguments, arguments as JSON); `unknown` for what the ABIs do not know."""
+        entry = self.by_topic.get(topics[0]) if topics else None
+        if entry is None:
+            return UNKNOWN, {}, b"{}"
+        name, decode, encode = entry
+        try:
+            args = decode(topics, data)
+            return name, args, encode(args)
+        except Exception as error:  # malformed data is stored raw and skipped, never fatal
+            log.warning("undecodable log", extra={"event": name, "error": str(error)})
+            return UNKNOWN, {}, b"{}"
+
+
+def copy_line(chain_id: int, e: Event, topics: Iterable[str], data: str, args_json: bytes) -> str:
+    """One raw_logs row in COPY text format (backslashes in the JSON doubled, as COPY requires)."""
+    json_text = args_json.decode()
+    if "\\" in json_text:
+        json_text = json_text.replace("\\", "\\\\")
+    return (
+        f"{chain_id}\t{e.block_number}\t{e.log_index}\t{e.block_hash}\t{e.tx_hash}\t{e.tx_index}\t"
+        f"{e.address}\t{e.name}\t{{{','.join(topics)}}}\t{data}\t{json_text}\t{e.timestamp}\n"
+    )
+
+
+def published(e: Event, args_json: bytes) -> dict[str, Any]:
+    """An event as consumers receive it, with its position."""
+    return {
+        "block_number": e.block_number,
+        "block_hash": e.block_hash,
+        "log_index": e.log_index,
+        "tx_hash": e.tx_hash,
+        "address": e.address,
+        "event": e.name,
+        "args": orjson.Fragment(args_json),
+    }

@@ -1,0 +1,439 @@
+"""The indexing loop: backfill, head following, reorgs, retries and leadership.
+
+    leader lock -> checkpoint -> [prefetch ranges] -> decode + project -> one commit -> publish
+                       ^------------- rollback to the common ancestor on a reorg
+
+Everything between two commits can be lost (a crash, a fault) without harm: the loop restarts from
+the committed checkpoint, so each log is committed exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from indexer import metrics
+from indexer.abi import DEPLOYED_KINDS, Abis
+from indexer.decode import Decoder, copy_line, published
+from indexer.exceptions import (
+    ChainChanged,
+    ConfigurationError,
+    NodeBehind,
+    RetryableError,
+)
+from indexer.fetch import Batch, Prefetcher, RangeFetcher
+from indexer.handlers import HANDLERS
+from indexer.heads import HeadWatcher
+from indexer.projection import EntityCache, Event, Projection
+from indexer.publish import Publisher
+from indexer.rpc import RpcClient
+from indexer.settings import LOCAL_CHAIN_IDS, IndexerSettings
+from indexer.store import BatchWrite, Store
+
+log = logging.getLogger("indexer.engine")
+Checkpoint = tuple[int, str] | None
+
+
+def deployed_contracts(
+    settings: IndexerSettings, chain_id: int
+) -> list[tuple[str, str, None, int]]:
+    """The platform contracts of a chain's deployments file: (address, kind, None, block)."""
+    path = settings.deployments_dir / f"{chain_id}.json"
+    try:
+        named = json.loads(path.read_text())["contracts"]
+    except FileNotFoundError as error:
+        raise ConfigurationError(
+            f"no deployments for chain {chain_id}: {path} is missing"
+        ) from error
+    found = [
+        (entry["address"].lower(), DEPLOYED_KINDS[name], None, int(entry["block"]))
+        for name, entry in named.items()
+        if name in DEPLOYED_KINDS and entry.get("block") is not None
+    ]
+    if not any(kind == "registry" for _, kind, _, _ in found):
+        raise ConfigurationError(f"{path} names no AssetRegistry")
+    return found
+
+
+class Indexer:
+    """Follows the platform's contracts into the store.
+
+    Args:
+        settings: What to follow and how.
+        database_url: The PostgreSQL to write to.
+        redis_url: Where to publish commits, or None.
+        on_commit: Called after each commit with the new checkpoint (tests and tools use it).
+    """
+
+    def __init__(self, settings: IndexerSettings, database_url: str, redis_url: str | None, *,
+                 on_commit: Callable[[int], None] | None = None) -> None:  # fmt: skip
+        self.settings = settings
+        self.rpc = RpcClient(settings.rpc_url, timeout=settings.request_timeout)
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.on_commit = on_commit
+        self.abis = Abis.from_build(settings.build_file)
+        self.chain_id: int | None = None
+        self.store: Store | None = None
+        self.cache = EntityCache()
+        self.failures = 0
+        self.progress: Any = None
+        self._span = settings.initial_range
+
+    # -- the outer loop ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None, *, until: int | None = None) -> None:
+        """Indexes until `stop` is set (or block `until` is committed), surviving passing faults.
+
+        Raises:
+            ReorgTooDeep, ConfigurationError, RpcError: What retrying cannot fix.
+        """
+        stop = stop or threading.Event()
+        heads = None
+        try:
+            while not stop.is_set():
+                try:
+                    self._start()
+                    if heads is None and self.settings.use_websocket:
+                        heads = HeadWatcher(self.settings.rpc_url)
+                    if not self._lead(stop):
+                        return
+                    if self._follow(stop, until, heads):
+                        return
+                except ChainChanged as change:
+                    log.info("chain moved during a fetch; starting again from the checkpoint",
+                             extra={"reason": str(change)})  # fmt: skip
+                    self.cache.clear()
+                except RetryableError as fault:
+                    self.cache.clear()
+                    self.failures += 1
+                    metrics.RETRIES.labels(type(fault).__name__).inc()
+                    if self.failures > 10_000:
+                        raise
+                    delay = min(self.settings.max_backoff, 0.1 * 2 ** min(self.failures, 10))
+                    log.warning("retrying after a fault",
+                                extra={"fault": type(fault).__name__, "reason": str(fault),
+                                       "attempt": self.failures, "delay_s": round(delay, 2)})  # fmt: skip
+                    if self.store is not None and type(fault).__name__ == "DatabaseUnavailable":
+                        self.store.close()
+                    stop.wait(delay)
+        finally:
+            if heads is not None:
+                heads.close()
+            if self.progress is not None:
+                self.progress.close()
+            if self.store is not None:
+                self.store.close()
+            metrics.LEADER.set(0)
+
+    def _start(self) -> None:
+        """Connects to the node and the database, migrating and seeding on the first connection."""
+        if self.chain_id is None:
+            self.chain_id = self.rpc.chain_id()
+        if self.store is None or self.store._conn is None:
+            from indexer.migrate import upgrade
+
+            upgrade(self.database_url)
+            self.store = Store(self.database_url, self.chain_id)
+            self.store.connect()
+            self.cache.clear()
+
+    def _lead(self, stop: threading.Event) -> bool:
+        assert self.store is not None
+        if self.store.try_lead():
+            metrics.LEADER.set(1)
+            return True
+        log.info("another indexer leads this chain; waiting as a hot standby")
+        metrics.LEADER.set(0)
+        if not self.store.wait_to_lead(self.settings.standby_poll, stop):
+            return False
+        metrics.LEADER.set(1)
+        log.info("took over as the leading indexer")
+        return True
+
+    # -- following the chain -------------------------------------------------------------------
+
+    def _follow(self, stop: threading.Event, until: int | None, heads: HeadWatcher | None) -> bool:
+        """Indexes up to the head and keeps following; True once `until` is committed."""
+        store = self.store
+        assert store is not None and self.chain_id is not None
+        deployed = deployed_contracts(self.settings, self.chain_id)
+        store.seed_contracts(deployed)
+        start = self.settings.from_block
+        if start is None:
+            start = min(block for _, _, _, block in deployed)
+        while not stop.is_set():
+            checkpoint = store.checkpoint()
+            head = self.rpc.block_number()
+            metrics.CHAIN_HEAD.set(head)
+            if checkpoint is not None:
+                metrics.INDEXED_BLOCK.set(checkpoint[0])
+                metrics.LAG.set(max(0, head - checkpoint[0]))
+                if head < checkpoint[0]:
+                    self._node_behind(checkpoint, head)
+                    continue
+                if until is not None and checkpoint[0] >= until and not self._tip_changed(checkpoint):
+                    return True
+            target = head - self.settings.confirmations
+            if until is not None:
+                target = min(target, until)
+            next_block = start if checkpoint is None else checkpoint[0] + 1
+            if next_block > target:
+                if checkpoint is not None and self._tip_changed(checkpoint):
+                    continue
+                self.failures = 0
+                if heads is not None:
+                    heads.wait(self.settings.poll_interval, stop)
+                else:
+                    stop.wait(self.settings.poll_interval)
+                continue
+            self._run_ranges(stop, checkpoint, next_block, target, head)
+        return False
+
+    def _run_ranges(self, stop: threading.Event, checkpoint: Checkpoint, first: int, last: int,
+                    head: int) -> None:  # fmt: skip
+        store = self.store
+        assert store is not None
+        contracts = store.contracts()
+        fetcher = RangeFetcher(
+            self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
+            target_logs=self.settings.target_logs_per_request,
+            header_chunk=self.settings.header_batch_size,
+        )  # fmt: skip
+        reversible_from = max(0, head - self.settings.reorg_window + 1)
+        self._progress_start(first, last)
+        prefetcher = Prefetcher(fetcher, first, last, reversible_from=reversible_from,
+                                depth=self.settings.prefetch_batches)  # fmt: skip
+        try:
+            for batch in prefetcher:
+                if stop.is_set():
+                    return
+                if not self._parent_matches(batch, checkpoint):
+                    self._undo_reorg(checkpoint, head)
+                    return
+                checkpoint, restart = self._commit(batch, checkpoint, contracts, fetcher)
+                self._span = fetcher.span
+                if restart:
+                    return
+        finally:
+            prefetcher.close()
+            self._span = fetcher.span
+
+    def _parent_matches(self, batch: Batch, checkpoint: Checkpoint) -> bool:
+        header = batch.headers.get(batch.from_block)
+        if checkpoint is None or header is None or checkpoint[0] != batch.from_block - 1:
+            return True
+        return bool(header["parentHash"] == checkpoint[1])
+
+    def _tip_changed(self, checkpoint: tuple[int, str]) -> bool:
+        """Checks the last indexed block is still on the chain; undoes a reorg if not."""
+        header = self.rpc.headers([checkpoint[0]])[checkpoint[0]]
+        if header is None or header["hash"] == checkpoint[1]:
+            return False
+        self._undo_reorg(checkpoint, checkpoint[0])
+        return True
+
+    def _node_behind(self, checkpoint: tuple[int, str], head: int) -> None:
+        """The node's head is below the checkpoint: a syncing node, or a local chain rolled back."""
+        assert self.store is not None
+        ours = self.store.block_hashes([head]).get(head)
+        theirs = self.rpc.headers([head])[head]
+        same_chain = theirs is not None and ours == theirs["hash"]
+        if same_chain and self.chain_id not in LOCAL_CHAIN_IDS:
+            raise NodeBehind(f"the node's head {head} is below the indexed block {checkpoint[0]}")
+        self._undo_reorg(checkpoint, head)
+
+    # -- reorgs --------------------------------------------------------------------------------
+
+    def _undo_reorg(self, checkpoint: Checkpoint, head: int) -> None:
+        """Rolls every table back to the last block both the index and the node agree on."""
+        store = self.store
+        assert store is not None and checkpoint is not None
+        ancestor, ancestor_hash = self._common_ancestor(min(checkpoint[0], head))
+        self.cache.clear()
+        removed = store.rollback_to(ancestor, ancestor_hash)
+        metrics.REORGS.inc()
+        metrics.REMOVED.inc(len(removed))
+        log.warning("reorg undone", extra={"ancestor": ancestor, "old_head": checkpoint[0],
+                                           "depth": checkpoint[0] - ancestor,
+                                           "removed_events": len(removed)})  # fmt: skip
+        self._publish("removed", ancestor + 1, checkpoint[0], (ancestor, ancestor_hash),
+                      [dict(r, status="removed") for r in removed], len(removed))  # fmt: skip
+
+    def _common_ancestor(self, start: int) -> tuple[int, str]:
+        store = self.store
+        assert store is not None
+        number = start
+        while number >= 0:
+            low = max(0, number - 31)
+            numbers = list(range(low, number + 1))
+            ours = store.block_hashes(numbers)
+            theirs = self.rpc.headers(numbers)
+            for n in reversed(numbers):
+                header = theirs[n]
+                if header is None:
+                    raise NodeBehind(f"the node has no block {n}")
+                if n not in ours or ours[n] == header["hash"]:
+                    return n, str(header["hash"])
+            number = low - 1
+        raise ConfigurationError("the node's chain shares no block with the index: wrong chain?")
+
+    # -- one batch -----------------------------------------------------------------------------
+
+    def _commit(self, batch: Batch, checkpoint: Checkpoint,
+                contracts: dict[str, tuple[str, int | None]],
+                fetcher: RangeFetcher) -> tuple[tuple[int, str], bool]:  # fmt: skip
+        """Projects and commits one batch; returns the new checkpoint and whether to re-plan."""
+        store = self.store
+        assert store is not None and self.chain_id is not None
+        started = time.monotonic()
+        decoder = self._decoder()
+        discovered = self._discover(batch, contracts, decoder)
+        if discovered:
+            fresh = fetcher.logs(discovered[0][3], batch.to_block,
+                                 addresses=[a for a, _, _, _ in discovered])  # fmt: skip
+            fetcher.addresses.extend(a for a, _, _, _ in discovered)
+            merged = sorted(batch.logs + fresh,
+                            key=lambda g: (int(g["blockNumber"], 16), int(g["logIndex"], 16)))  # fmt: skip
+            batch = fetcher.complete(batch.from_block, batch.to_block, merged,
+                                     batch.reversible_from, batch.headers)  # fmt: skip
+        projection = Projection(store, self.cache, contracts, batch.reversible_from)
+        lines: list[str] = []
+        events: list[dict[str, Any]] | None = []
+        limit = self.settings.publish_limit
+        counts: dict[int, int] = {}
+        chain_id = self.chain_id
+        headers = batch.headers
+        for raw in batch.logs:
+            address = raw["address"].lower()
+            known = contracts.get(address)
+            if known is None:
+                continue
+            topics = raw["topics"]
+            data = raw["data"]
+            name, args, args_json = decoder.decode(topics, data)
+            number = int(raw["blockNumber"], 16)
+            header = headers[number]
+            event = Event(number, int(raw["logIndex"], 16), raw["blockHash"],
+                          raw["transactionHash"], int(raw["transactionIndex"], 16), address,
+                          int(header["timestamp"], 16), known[0], known[1], name, args)  # fmt: skip
+            counts[number] = counts.get(number, 0) + 1
+            lines.append(copy_line(chain_id, event, topics, data, args_json))
+            if events is not None:
+                events.append(published(event, args_json))
+                if len(events) > limit:
+                    events = None
+            handler = HANDLERS.get((known[0], name))
+            if handler is not None:
+                projection.begin(number)
+                handler(projection, event)
+        groups = projection.finish()
+        to_hash = str(headers[batch.to_block]["hash"])
+        write = BatchWrite(
+            expected=checkpoint,
+            to_block=batch.to_block,
+            to_hash=to_hash,
+            raw_copy="".join(lines).encode(),
+            blocks=[
+                (n, h["hash"], h["parentHash"], int(h["timestamp"], 16), counts.get(n, 0),
+                 n >= batch.reversible_from)
+                for n, h in sorted(headers.items())
+                if batch.from_block <= n <= batch.to_block
+            ],
+            groups=groups,
+            appends=dict(projection.appends),
+            contracts=discovered,
+            finalized_below=batch.reversible_from - 1 if batch.reversible_from > 0 else None,
+        )  # fmt: skip
+        try:
+            store.write(write)
+        except BaseException:
+            self.cache.clear()
+            raise
+        self.cache.trim()
+        elapsed = time.monotonic() - started
+        count = len(lines)
+        metrics.EVENTS.inc(count)
+        metrics.EVENTS_PER_SECOND.set(count / elapsed if elapsed > 0 else 0)
+        metrics.INDEXED_BLOCK.set(batch.to_block)
+        metrics.BATCH_SECONDS.observe(elapsed)
+        self._progress_update(batch, count)
+        self._publish("added", batch.from_block, batch.to_block, (batch.to_block, to_hash), events,
+                      count)  # fmt: skip
+        if self.on_commit is not None:
+            self.on_commit(batch.to_block)
+        return (batch.to_block, to_hash), bool(discovered)
+
+    def _discover(self, batch: Batch, contracts: dict[str, tuple[str, int | None]],
+                  decoder: Decoder) -> list[tuple[str, str, int | None, int]]:  # fmt: skip
+        """Contracts the registry created in this batch, followed from the block they appear in."""
+        found: list[tuple[str, str, int | None, int]] = []
+        for raw in batch.logs:
+            topics = raw["topics"]
+            if not topics or topics[0] != decoder.asset_registered:
+                continue
+            if contracts.get(raw["address"].lower(), ("",))[0] != "registry":
+                continue
+            _, args, _ = decoder.decode(topics, raw["data"])
+            block = int(raw["blockNumber"], 16)
+            for key, kind in (("shareToken", "share_token"), ("governor", "governor"),
+                              ("timelock", "timelock")):  # fmt: skip
+                address = args["contracts"][key]
+                if address not in contracts:
+                    contracts[address] = (kind, args["assetId"])
+                    found.append((address, kind, args["assetId"], block))
+        return found
+
+    _decoder_cache: Decoder | None = None
+
+    def _decoder(self) -> Decoder:
+        if self._decoder_cache is None:
+            assert self.chain_id is not None
+            self._decoder_cache = Decoder(self.abis, self.chain_id)
+        return self._decoder_cache
+
+    # -- publishing and progress ---------------------------------------------------------------
+
+    _publisher: Publisher | None = None
+
+    def _publish(self, status: str, first: int, last: int, head: tuple[int, str],
+                 events: list[dict[str, Any]] | None, count: int) -> None:  # fmt: skip
+        if self._publisher is None:
+            assert self.chain_id is not None
+            self._publisher = Publisher(self.redis_url, self.chain_id,
+                                        limit=self.settings.publish_limit)  # fmt: skip
+        self._publisher.publish(status, from_block=first, to_block=last, head=head,
+                                count=count, events=events)  # fmt: skip
+
+    def _progress_start(self, first: int, last: int) -> None:
+        show = self.settings.progress
+        if show is None:
+            import sys
+
+            show = sys.stderr.isatty()
+        if not show or last - first < 1_000:
+            return
+        from tqdm import tqdm
+
+        if self.progress is not None:
+            self.progress.close()
+        self.progress = tqdm(total=last - first + 1, unit="block", unit_scale=True,
+                             desc="backfill", smoothing=0.1)  # fmt: skip
+        self.progress.events = 0
+        self.progress.started = time.monotonic()
+
+    def _progress_update(self, batch: Batch, count: int) -> None:
+        bar = self.progress
+        if bar is None:
+            return
+        bar.events += count
+        elapsed = max(1e-9, time.monotonic() - bar.started)
+        bar.set_postfix(events=bar.events, events_per_s=int(bar.events / elapsed), refresh=False)
+        bar.update(batch.to_block - batch.from_block + 1)
+        if bar.n >= bar.total:
+            bar.close()
+            self.progress = None

@@ -1,0 +1,44 @@
+"""Errors of the indexer, split into those worth retrying and those that are not."""
+
+from __future__ import annotations
+
+
+class IndexerError(Exception):
+    """Root of every error the indexer raises on purpose."""
+
+
+class RetryableError(IndexerError):
+    """A passing fault (node or database unreachable, timeout, busy): retry with backoff."""
+
+
+class NodeUnavailable(RetryableError):
+    """The node did not answer, or answered with a server error."""
+
+
+class NodeBehind(RetryableError):
+    """The node does not yet have a block the indexer already holds (it is still syncing)."""
+
+
+class RangeTooLarge(IndexerError):
+    """The node refused a log query as too large; the caller splits the range."""
+
+
+class ChainChanged(IndexerError):
+    """The chain moved under a fetch (a log's block hash no longer matches its header)."""
+
+
+class RpcError(IndexerError):
+    """The node answered a JSON-RPC error that retrying will not fix."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"JSON-RPC error {code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ReorgTooDeep(IndexerError):
+    """A reorg reached blocks indexed as final; the index must be rebuilt from that point."""
+
+
+class ConfigurationError(IndexerError):
+    """Settings, deployments or build output are missing or inconsistent."""

@@ -1,0 +1,173 @@
+"""Fetching: log ranges that adapt to the node, with their block headers, prefetched in a thread.
+
+A range grows while the node answers quickly with few logs and shrinks when it refuses ("too many
+results", range limits) or times out, so a backfill never stalls on a node's limits. Headers come in
+batched JSON-RPC requests: the blocks that carry logs, the range's last block, and every block of
+the range that is still reversible (those form the parent-hash chain a reorg is detected on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.exceptions import ChainChanged, NodeBehind, RangeTooLarge, RpcError
+from indexer.rpc import NodeTimeout, RpcClient
+
+
+@dataclass
+class Batch:
+    """The logs and headers of an inclusive block range, checked against each other."""
+
+    from_block: int
+    to_block: int
+    logs: list[dict[str, Any]]
+    headers: dict[int, dict[str, Any]]
+    reversible_from: int
+
+
+class RangeFetcher:
+    """Fetches block ranges of a set of contracts, sizing the ranges to what the node accepts.
+
+    Args:
+        rpc: The node.
+        addresses: The contracts whose logs to fetch.
+        span: The first range size, in blocks.
+        max_span: The largest range size.
+        target_logs: Logs per request the sizing aims at.
+        header_chunk: Headers per batched request.
+    """
+
+    def __init__(self, rpc: RpcClient, addresses: Sequence[str], *, span: int, max_span: int,
+                 target_logs: int, header_chunk: int) -> None:  # fmt: skip
+        self.rpc = rpc
+        self.addresses = list(addresses)
+        self.span = span
+        self.max_span = max_span
+        self.target_logs = target_logs
+        self.header_chunk = header_chunk
+
+    def logs(self, from_block: int, to_block: int, *,
+             addresses: Sequence[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        """Every log of the range (of `addresses`, else of all followed contracts), split as often
+        as the node requires."""
+        addresses = self.addresses if addresses is None else addresses
+        logs: list[dict[str, Any]] = []
+        cursor = from_block
+        while cursor <= to_block:
+            end = min(to_block, cursor + self.span - 1)
+            started = time.monotonic()
+            try:
+                part = self.rpc.get_logs(addresses, cursor, end)
+            except (RangeTooLarge, NodeTimeout) as error:
+                if end == cursor:
+                    raise RpcError(0, f"the node refuses even one block's logs: {error}") from error
+                self.span = max(1, (end - cursor + 1) // 2)
+                continue
+            self._resize(len(part), time.monotonic() - started, end - cursor + 1)
+            logs.extend(part)
+            cursor = end + 1
+        return logs
+
+    def fetch(self, from_block: int, to_block: int, reversible_from: int) -> Batch:
+        """The logs of a range with the headers they need, consistent with one another.
+
+        Raises:
+            ChainChanged: A log's block hash does not match its header, or the reversible headers
+                do not form a chain: the chain moved while fetching.
+            NodeBehind: The node has no block for a number in the range.
+        """
+        logs = [log for log in self.logs(from_block, to_block) if not log.get("removed")]
+        return self.complete(from_block, to_block, logs, reversible_from)
+
+    def complete(self, from_block: int, to_block: int, logs: list[dict[str, Any]],
+                 reversible_from: int, known: dict[int, dict[str, Any]] | None = None) -> Batch:  # fmt: skip
+        """Adds the headers a range's logs need and checks that logs and headers agree."""
+        wanted = {int(log["blockNumber"], 16) for log in logs}
+        wanted.add(to_block)
+        if reversible_from <= to_block:
+            wanted.update(range(max(from_block, reversible_from), to_block + 1))
+        headers = dict(known or {})
+        missing = [n for n in wanted if n not in headers]
+        for number, header in self.rpc.headers(missing, chunk=self.header_chunk).items():
+            if header is None:
+                raise NodeBehind(f"the node has no block {number} yet")
+            headers[number] = header
+        for log in logs:
+            if log["blockHash"] != headers[int(log["blockNumber"], 16)]["hash"]:
+                raise ChainChanged(f"block {int(log['blockNumber'], 16)} changed while fetching")
+        for number in range(max(from_block, reversible_from) + 1, to_block + 1):
+            if headers[number]["parentHash"] != headers[number - 1]["hash"]:
+                raise ChainChanged(f"block {number} changed while fetching")
+        return Batch(from_block, to_block, logs, headers, reversible_from)
+
+    def _resize(self, count: int, seconds: float, span: int) -> None:
+        if count > 2 * self.target_logs or seconds > 5.0:
+            self.span = max(1, span // 2)
+        elif count < self.target_logs // 2 and seconds < 1.0 and span >= self.span:
+            self.span = min(self.max_span, span * 2)
+
+
+class Prefetcher:
+    """Fetches ranges ahead of the writer in a thread, a bounded number of batches ahead.
+
+    Iterating yields batches in block order; an error in the thread is raised in the iterating one.
+    `close()` stops the thread at its next range (and is safe to call twice).
+    """
+
+    _DONE = object()
+
+    def __init__(self, fetcher: RangeFetcher, from_block: int, to_block: int, *,
+                 reversible_from: int, depth: int) -> None:  # fmt: skip
+        self.fetcher = fetcher
+        self.from_block = from_block
+        self.to_block = to_block
+        self.reversible_from = reversible_from
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
+        self._thread.start()
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        cursor = self.from_block
+        try:
+            while cursor <= self.to_block and not self._stop.is_set():
+                end = min(self.to_block, cursor + self.fetcher.span - 1)
+                batch = self.fetcher.fetch(cursor, end, self.reversible_from)
+                if not self._put(batch):
+                    return
+                cursor = end + 1
+        except BaseException as error:  # handed to the writer, which decides what to do
+            self._put(error)
+            return
+        self._put(self._DONE)

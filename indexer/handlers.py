@@ -1,0 +1,388 @@
+"""Projections of the platform's events into the domain tables: one decoded event in, row changes out.
+
+Each handler reads and changes rows only through the `Projection` it is given, so replaying the same
+events on the same rows always gives the same result. Amounts stay Python ints end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from indexer.projection import Event, Projection
+
+ZERO_ADDRESS = "0x" + "0" * 40
+KINDS = ("solar", "wind", "hydro", "storage")
+STATUSES = ("funding", "active", "failed", "decommissioned")
+SUPPORT = ("against", "for", "abstain")
+
+Handler = Callable[[Projection, Event], None]
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def on(kind: str, *names: str) -> Callable[[Handler], Handler]:
+    """Registers a handler for events of a contract kind."""
+
+    def register(handler: Handler) -> Handler:
+        for name in names:
+            HANDLERS[(kind, name)] = handler
+        return handler
+
+    return register
+
+
+def _asset(p: Projection, asset_id: int | None, event: Event) -> dict:
+    row = p.get("assets", (asset_id,))
+    if row is None:
+        raise LookupError(f"event {event.name} at {event.block_number}:{event.log_index} names"
+                          f" asset {asset_id}, which was never registered")  # fmt: skip
+    row["updated_block"] = event.block_number
+    return row
+
+
+# -- registry ----------------------------------------------------------------------------------
+
+
+@on("registry", "AssetRegistered")
+def asset_registered(p: Projection, e: Event) -> None:
+    """A new asset; the engine has already started following its contracts (see `discovery`)."""
+    a = e.args
+    contracts, params = a["contracts"], a["params"]
+    sale, gov = params["sale"], params["governance"]
+    asset_id = a["assetId"]
+    location = params["location"]
+    p.create(
+        "assets", (asset_id,),
+        operator=a["operator"], share_token=contracts["shareToken"], governor=contracts["governor"],
+        timelock=contracts["timelock"], kind=KINDS[params["kind"]], status="funding",
+        capacity_watts=params["capacityWatts"], name=params["name"], symbol=params["symbol"],
+        location=location, country=location.split(":", 1)[0].upper() if ":" in location else "",
+        metadata_uri=params["metadataURI"], payment_token=sale["paymentToken"],
+        total_shares=sale["totalShares"], share_price=sale["sharePrice"], sale_start=sale["start"],
+        sale_end=sale["end"], min_raise=sale["minRaise"],
+        max_shares_per_buyer=sale["maxSharesPerBuyer"], treasury=sale["treasury"],
+        voting_delay=gov["votingDelay"], voting_period=gov["votingPeriod"],
+        proposal_threshold=gov["proposalThreshold"], quorum_percent=gov["quorumPercent"],
+        timelock_delay=gov["timelockDelay"], reserve_bps=params["reserveBps"],
+        requires_verification=params["requiresVerification"], registered_block=e.block_number,
+        registered_at=e.timestamp, updated_block=e.block_number,
+    )  # fmt: skip
+
+
+@on("registry", "AssetOperatorChanged")
+def operator_changed(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["operator"] = e.args["newOperator"]
+
+
+@on("registry", "AssetStatusChanged")
+def status_changed(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["status"] = STATUSES[e.args["status"]]
+
+
+@on("registry", "AssetPauseSet")
+def asset_paused(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["paused"] = e.args["paused"]
+
+
+@on("registry", "AssetReserveChanged")
+def reserve_changed(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["reserve_bps"] = e.args["reserveBps"]
+
+
+@on("registry", "AssetMetadataChanged")
+def metadata_changed(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["metadata_uri"] = e.args["metadataURI"]
+
+
+def _platform(p: Projection) -> dict:
+    return p.get_or_create("platform", ())
+
+
+@on("registry", "PlatformPauseSet")
+def platform_paused(p: Projection, e: Event) -> None:
+    _platform(p)["paused"] = e.args["paused"]
+
+
+@on("registry", "PlatformFeesChanged")
+def fees_changed(p: Projection, e: Event) -> None:
+    row = _platform(p)
+    row["revenue_fee_bps"] = e.args["revenueFeeBps"]
+    row["market_fee_bps"] = e.args["marketFeeBps"]
+    row["fee_recipient"] = e.args["recipient"]
+
+
+@on("registry", "ModulesConnected")
+def modules_connected(p: Projection, e: Event) -> None:
+    row = _platform(p)
+    row["primary_sale"] = e.args["primarySale"]
+    row["production_oracle"] = e.args["productionOracle"]
+    row["share_market"] = e.args["shareMarket"]
+
+
+@on("registry", "PaymentTokenAllowed")
+def payment_token_allowed(p: Projection, e: Event) -> None:
+    p.get_or_create("payment_tokens", (e.args["token"],), allowed=False)["allowed"] = e.args[
+        "allowed"
+    ]
+
+
+def role_changed(p: Projection, e: Event) -> None:
+    row = p.get_or_create(
+        "roles", (e.address, e.args["role"], e.args["account"]), active=False,
+        updated_block=e.block_number,
+    )  # fmt: skip
+    row["active"] = e.name == "RoleGranted"
+    row["updated_block"] = e.block_number
+
+
+for _kind in ("registry", "identity", "timelock"):
+    on(_kind, "RoleGranted", "RoleRevoked")(role_changed)
+
+
+# -- identity ----------------------------------------------------------------------------------
+
+
+@on("identity", "IdentityVerified", "IdentityRevoked")
+def identity_changed(p: Projection, e: Event) -> None:
+    a = e.args
+    row = p.get_or_create(
+        "identities", (a["account"],), verified=False, updated_block=e.block_number
+    )
+    row["verified"] = e.name == "IdentityVerified"
+    row["verifier"] = a["verifier"]
+    row["updated_block"] = e.block_number
+    if row["verified"]:
+        row["expires_at"] = a["expiresAt"]
+        row["country"] = a["country"]
+
+
+# -- primary sale ------------------------------------------------------------------------------
+
+
+@on("sale", "SharesPurchased")
+def shares_purchased(p: Projection, e: Event) -> None:
+    a = e.args
+    asset = _asset(p, a["assetId"], e)
+    asset["shares_sold"] = a["totalSold"]
+    asset["raised"] = a["totalRaised"]
+    p.append("purchases", e, asset_id=a["assetId"], buyer=a["buyer"], shares=a["shares"],
+             cost=a["cost"], total_sold=a["totalSold"], total_raised=a["totalRaised"])  # fmt: skip
+
+
+@on("sale", "SaleFinalized")
+def sale_finalized(p: Projection, e: Event) -> None:
+    asset = _asset(p, e.args["assetId"], e)
+    asset["sale_finalized"] = True
+    asset["sale_succeeded"] = e.args["succeeded"]
+    asset["shares_sold"] = e.args["totalSold"]
+    asset["raised"] = e.args["totalRaised"]
+
+
+@on("sale", "RaisePaymentDeferred")
+def raise_deferred(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["raise_deferred"] = e.args["amount"]
+
+
+@on("sale", "RaiseReleased")
+def raise_released(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["raise_deferred"] = 0
+
+
+@on("sale", "Refunded")
+def refunded(p: Projection, e: Event) -> None:
+    a = e.args
+    asset = _asset(p, a["assetId"], e)
+    asset["refunded_shares"] += a["shares"]
+    asset["refunded_amount"] += a["amount"]
+    p.append("refunds", e, asset_id=a["assetId"], buyer=a["buyer"], shares=a["shares"],
+             amount=a["amount"])  # fmt: skip
+
+
+# -- production oracle -------------------------------------------------------------------------
+
+
+@on("oracle", "MeterRegistered", "MeterRevoked")
+def meter_changed(p: Projection, e: Event) -> None:
+    row = p.get_or_create("meters", (e.args["meter"],), asset_id=e.args["assetId"], active=False,
+                          updated_block=e.block_number)  # fmt: skip
+    row["asset_id"] = e.args["assetId"]
+    row["active"] = e.name == "MeterRegistered"
+    row["updated_block"] = e.block_number
+
+
+@on("oracle", "ProductionReported")
+def production_reported(p: Projection, e: Event) -> None:
+    a = e.args
+    asset = _asset(p, a["assetId"], e)
+    asset["energy_wh"] = a["assetTotalWh"]
+    asset["report_count"] += 1
+    p.append("production_reports", e, report_id=a["reportId"], asset_id=a["assetId"],
+             meter=a["meter"], period_start=a["periodStart"], period_end=a["periodEnd"],
+             energy_wh=a["energyWh"], asset_total_wh=a["assetTotalWh"])  # fmt: skip
+
+
+# -- share market ------------------------------------------------------------------------------
+
+
+@on("market", "Listed")
+def listed(p: Projection, e: Event) -> None:
+    a = e.args
+    p.create(
+        "listings", (a["listingId"],), seller=a["seller"], asset_id=a["assetId"],
+        share_token=a["shareToken"], amount=a["amount"], remaining=a["amount"],
+        price_per_share=a["pricePerShare"], payment_token=a["paymentToken"],
+        expires_at=a["expiresAt"], fee_bps=a["feeBps"], status="open",
+        created_block=e.block_number, created_at=e.timestamp, tx_hash=e.tx_hash,
+        updated_block=e.block_number,
+    )  # fmt: skip
+
+
+@on("market", "ListingFilled")
+def listing_filled(p: Projection, e: Event) -> None:
+    a = e.args
+    listing = p.get("listings", (a["listingId"],))
+    if listing is not None:
+        listing["remaining"] = a["remaining"]
+        listing["status"] = "open" if a["remaining"] else "filled"
+        listing["updated_block"] = e.block_number
+    asset = _asset(p, a["assetId"], e)
+    asset["last_price"] = a["pricePerShare"]
+    asset["traded_shares"] += a["amount"]
+    p.append("fills", e, listing_id=a["listingId"], asset_id=a["assetId"], buyer=a["buyer"],
+             seller=a["seller"], amount=a["amount"], price_per_share=a["pricePerShare"],
+             paid=a["paid"], fee=a["fee"], remaining=a["remaining"])  # fmt: skip
+
+
+@on("market", "ListingCancelled")
+def listing_cancelled(p: Projection, e: Event) -> None:
+    listing = p.get("listings", (e.args["listingId"],))
+    if listing is not None:
+        listing["status"] = "cancelled"
+        listing["updated_block"] = e.block_number
+
+
+# -- share tokens ------------------------------------------------------------------------------
+
+
+def _holder(p: Projection, e: Event, account: str) -> dict:
+    row = p.get(holders := "holders", (e.address, account))
+    if row is None:
+        row = p.create(holders, (e.address, account), asset_id=e.asset_id,
+                       first_block=e.block_number, updated_block=e.block_number)  # fmt: skip
+    row["updated_block"] = e.block_number
+    return row
+
+
+@on("share_token", "Transfer")
+def transfer(p: Projection, e: Event) -> None:
+    a = e.args
+    value, sender, recipient = a["value"], a["from"], a["to"]
+    asset = _asset(p, e.asset_id, e)
+    correction = asset["magnified_revenue_per_share"] * value
+    if sender == ZERO_ADDRESS:
+        asset["total_supply"] += value
+    else:
+        row = _holder(p, e, sender)
+        before = row["balance"]
+        row["balance"] = before - value
+        row["correction"] += correction
+        if before and not row["balance"]:
+            asset["holder_count"] -= 1
+    if recipient == ZERO_ADDRESS:
+        asset["total_supply"] -= value
+    else:
+        row = _holder(p, e, recipient)
+        before = row["balance"]
+        row["balance"] = before + value
+        row["correction"] -= correction
+        if not before and value:
+            asset["holder_count"] += 1
+
+
+@on("share_token", "DelegateChanged")
+def delegate_changed(p: Projection, e: Event) -> None:
+    _holder(p, e, e.args["delegator"])["delegate"] = e.args["toDelegate"]
+
+
+@on("share_token", "DelegateVotesChanged")
+def votes_changed(p: Projection, e: Event) -> None:
+    _holder(p, e, e.args["delegate"])["votes"] = e.args["newVotes"]
+
+
+@on("share_token", "RevenueDeposited")
+def revenue_deposited(p: Projection, e: Event) -> None:
+    a = e.args
+    asset = _asset(p, e.asset_id, e)
+    asset["magnified_revenue_per_share"] = a["magnifiedRevenuePerShare"]
+    asset["revenue_deposits"] += 1
+    asset["revenue_gross"] += a["gross"]
+    asset["revenue_fees"] += a["fee"]
+    asset["revenue_reserve"] += a["reserve"]
+    asset["revenue_distributed"] += a["distributed"]
+    p.append("revenue_deposits", e, asset_id=e.asset_id, token=e.address,
+             deposit_id=a["depositId"], depositor=a["depositor"],
+             production_report_id=a["productionReportId"], gross=a["gross"], fee=a["fee"],
+             reserve=a["reserve"], distributed=a["distributed"],
+             magnified_revenue_per_share=a["magnifiedRevenuePerShare"])  # fmt: skip
+
+
+@on("share_token", "RevenueClaimed")
+def revenue_claimed(p: Projection, e: Event) -> None:
+    a = e.args
+    _holder(p, e, a["account"])["claimed"] = a["totalClaimed"]
+    _asset(p, e.asset_id, e)["revenue_claimed"] += a["amount"]
+    p.append("revenue_claims", e, asset_id=e.asset_id, token=e.address, account=a["account"],
+             amount=a["amount"], total_claimed=a["totalClaimed"])  # fmt: skip
+
+
+@on("share_token", "TransfersActivated")
+def transfers_activated(p: Projection, e: Event) -> None:
+    _asset(p, e.asset_id, e)["transfers_active"] = True
+
+
+# -- governance --------------------------------------------------------------------------------
+
+
+@on("governor", "ProposalCreated")
+def proposal_created(p: Projection, e: Event) -> None:
+    a = e.args
+    p.create(
+        "proposals", (e.address, a["proposalId"]), asset_id=e.asset_id, proposer=a["proposer"],
+        targets=a["targets"], values=[str(v) for v in a["values"]], calldatas=a["calldatas"],
+        description=a["description"], vote_start=a["voteStart"], vote_end=a["voteEnd"],
+        lifecycle="created", created_block=e.block_number, created_at=e.timestamp,
+        tx_hash=e.tx_hash, updated_block=e.block_number,
+    )  # fmt: skip
+
+
+def _proposal(p: Projection, e: Event) -> dict | None:
+    row = p.get("proposals", (e.address, e.args["proposalId"]))
+    if row is not None:
+        row["updated_block"] = e.block_number
+    return row
+
+
+@on("governor", "VoteCast", "VoteCastWithParams")
+def vote_cast(p: Projection, e: Event) -> None:
+    a = e.args
+    proposal = _proposal(p, e)
+    if proposal is not None:
+        column = f"{SUPPORT[a['support']]}_votes"
+        proposal[column] += a["weight"]
+        proposal["voter_count"] += 1
+    p.append("votes", e, governor=e.address, asset_id=e.asset_id, proposal_id=a["proposalId"],
+             voter=a["voter"], support=a["support"], weight=a["weight"], reason=a["reason"])  # fmt: skip
+
+
+@on("governor", "ProposalQueued")
+def proposal_queued(p: Projection, e: Event) -> None:
+    proposal = _proposal(p, e)
+    if proposal is not None:
+        proposal["lifecycle"] = "queued"
+        proposal["eta"] = e.args["etaSeconds"]
+
+
+@on("governor", "ProposalExecuted", "ProposalCanceled")
+def proposal_closed(p: Projection, e: Event) -> None:
+    proposal = _proposal(p, e)
+    if proposal is not None:
+        proposal["lifecycle"] = "executed" if e.name == "ProposalExecuted" else "canceled"

@@ -1,0 +1,153 @@
+"""The working set of one batch: domain rows read once, changed by handlers, written by the store.
+
+Rows stay cached between batches (only the leader writes these tables), so a holder touched by every
+batch is read from the database once. The cache is dropped whenever a write fails or a reorg is
+undone, because it may then hold changes the database does not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Protocol
+
+from indexer.store import Key, Row
+
+_ABSENT: Row = {}
+
+
+class RowSource(Protocol):
+    """Where rows missing from the cache come from (the store)."""
+
+    def load(self, table: str, key: Key) -> Row | None: ...
+
+    def new_row(self, table: str, key: Key, values: dict[str, Any]) -> Row: ...
+
+
+class Event:
+    """One decoded log with its position; what every handler receives."""
+
+    __slots__ = (
+        "address",
+        "args",
+        "asset_id",
+        "block_hash",
+        "block_number",
+        "kind",
+        "log_index",
+        "name",
+        "timestamp",
+        "tx_hash",
+        "tx_index",
+    )  # fmt: skip
+
+    def __init__(self, block_number: int, log_index: int, block_hash: str, tx_hash: str,
+                 tx_index: int, address: str, timestamp: int, kind: str, asset_id: int | None,
+                 name: str, args: dict[str, Any]) -> None:  # fmt: skip
+        self.block_number = block_number
+        self.log_index = log_index
+        self.block_hash = block_hash
+        self.tx_hash = tx_hash
+        self.tx_index = tx_index
+        self.address = address
+        self.timestamp = timestamp
+        self.kind = kind
+        self.asset_id = asset_id
+        self.name = name
+        self.args = args
+
+
+class EntityCache:
+    """Domain rows by (table, key), kept across batches, bounded in size."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.rows: dict[tuple[str, Key], Row] = {}
+        self.limit = limit
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+    def trim(self) -> None:
+        """Forgets everything once over the limit (called between batches, when all rows are clean)."""
+        if len(self.rows) > self.limit:
+            self.rows.clear()
+
+
+class Projection:
+    """Collects the row changes of a run of events.
+
+    Args:
+        source: Loads rows the cache lacks and builds new ones.
+        cache: Rows kept between batches.
+        contracts: Followed contracts, address -> (kind, asset id); handlers add discovered ones.
+        reversible_from: First block whose changes must be journaled per block, or None for none.
+    """
+
+    def __init__(self, source: RowSource, cache: EntityCache,
+                 contracts: dict[str, tuple[str, int | None]], reversible_from: int | None) -> None:  # fmt: skip
+        self.source = source
+        self.cache = cache
+        self.contracts = contracts
+        self.reversible_from = reversible_from
+        self.dirty: dict[str, dict[Key, Row]] = defaultdict(dict)
+        self.groups: list[tuple[int | None, dict[str, dict[Key, Row]]]] = []
+        self.appends: dict[str, list[Row]] = defaultdict(list)
+        self._block: int | None = None
+
+    def begin(self, block: int) -> None:
+        """Marks the start of a block's events (closing the previous block's group if journaled)."""
+        if block != self._block:
+            if self._block is not None and self._journaled(self._block):
+                self._close_group(self._block)
+            self._block = block
+
+    def finish(self) -> list[tuple[int | None, dict[str, dict[Key, Row]]]]:
+        """Closes the last group and returns every group of row changes, in order."""
+        if self._block is not None and self._journaled(self._block):
+            self._close_group(self._block)
+        elif self.dirty:
+            self.groups.append((None, dict(self.dirty)))
+            self.dirty = defaultdict(dict)
+        return self.groups
+
+    def get(self, table: str, key: Key) -> Row | None:
+        """The current row to change (marked as changed), or None if there is none."""
+        cache_key = (table, key)
+        row = self.cache.rows.get(cache_key)
+        if row is None:
+            row = self.source.load(table, key) or _ABSENT
+            self.cache.rows[cache_key] = row
+        if row is _ABSENT:
+            return None
+        self.dirty[table][key] = row
+        return row
+
+    def create(self, table: str, key: Key, **values: Any) -> Row:
+        """A new row, with the table's defaults for columns not given."""
+        row = self.source.new_row(table, key, values)
+        self.cache.rows[(table, key)] = row
+        self.dirty[table][key] = row
+        return row
+
+    def get_or_create(self, table: str, key: Key, **values: Any) -> Row:
+        """The row to change, created with `values` when missing."""
+        return self.get(table, key) or self.create(table, key, **values)
+
+    def append(self, table: str, event: Event, **values: Any) -> None:
+        """A row of an append-only table, positioned at the event."""
+        values.update(
+            chain_id=None,
+            block_number=event.block_number,
+            log_index=event.log_index,
+            tx_hash=event.tx_hash,
+            block_timestamp=event.timestamp,
+        )
+        self.appends[table].append(values)
+
+    def _journaled(self, block: int) -> bool:
+        return self.reversible_from is not None and block >= self.reversible_from
+
+    def _close_group(self, block: int) -> None:
+        if self.dirty:
+            snapshot = {t: {k: dict(r) for k, r in rows.items()} for t, rows in self.dirty.items()}
+            self.groups.append((block, snapshot))
+            self.dirty = defaultdict(dict)

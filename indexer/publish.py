@@ -1,0 +1,66 @@
+"""Tells the rest of the platform what each commit changed, on Redis pub/sub.
+
+One message per commit on `platform:<chain id>:events`: the status (`added` or `removed`), the block
+range, the new head, and the events with their positions. A commit with more events than the limit
+(a backfill) is announced as a range only; consumers read it from PostgreSQL, which they must do
+anyway to resume. Publishing never blocks indexing: a Redis that is down costs a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import redis
+
+log = logging.getLogger(__name__)
+
+
+def channel(chain_id: int) -> str:
+    """The pub/sub channel of a chain's indexed events."""
+    return f"platform:{chain_id}:events"
+
+
+class Publisher:
+    """Publishes commits to Redis.
+
+    Args:
+        redis_url: The Redis server, or None to publish nothing.
+        chain_id: Names the channel.
+        limit: Most events sent in full in one message.
+    """
+
+    def __init__(self, redis_url: str | None, chain_id: int, *, limit: int) -> None:
+        self.channel = channel(chain_id)
+        self.limit = limit
+        self.chain_id = chain_id
+        self._client = (
+            None
+            if redis_url is None
+            else redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        )
+
+    def publish(self, status: str, *, from_block: int, to_block: int, head: tuple[int, str],
+                count: int, events: Sequence[dict[str, Any]] | None) -> None:  # fmt: skip
+        """Sends one commit's message (events omitted when over the limit or not given)."""
+        if self._client is None:
+            return
+        message = {
+            "chain_id": self.chain_id,
+            "status": status,
+            "from_block": from_block,
+            "to_block": to_block,
+            "head": {"block_number": head[0], "block_hash": head[1]},
+            "count": count,
+            "events": list(events) if events is not None and count <= self.limit else None,
+        }
+        try:
+            self._client.publish(self.channel, orjson.dumps(message, default=str))
+        except redis.RedisError as error:
+            log.warning("could not publish to Redis", extra={"error": str(error)})
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

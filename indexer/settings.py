@@ -1,0 +1,57 @@
+"""The indexer's settings: one object, read from `INDEXER_*` variables and the shared URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_CHAIN_IDS = frozenset({1337, 31337})
+
+
+class IndexerSettings(BaseSettings):
+    """Everything the indexer can be told; command-line options override these.
+
+    `DATABASE_URL`, `REDIS_URL` and `RPC_URL` are shared with the API and scripts, so they are read
+    without the prefix; everything else is `INDEXER_<NAME>`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="INDEXER_", extra="ignore")
+
+    rpc_url: str = Field(
+        default="http://127.0.0.1:8545", validation_alias=AliasChoices("RPC_URL", "INDEXER_RPC_URL")
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "INDEXER_DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "INDEXER_REDIS_URL")
+    )
+    data_dir: Path = ROOT / ".data"
+    deployments_dir: Path = Field(
+        default=ROOT / "deployments",
+        validation_alias=AliasChoices("DEPLOYMENTS_DIR", "INDEXER_DEPLOYMENTS_DIR"),
+    )
+    build_file: Path = ROOT / ".build" / "__local__.json"
+    from_block: int | None = None
+    confirmations: int = Field(default=0, ge=0)
+    reorg_window: int = Field(
+        default=128, ge=1, description="Blocks kept reversible below the head."
+    )
+    poll_interval: float = Field(default=0.5, gt=0)
+    initial_range: int = Field(default=2_000, ge=1)
+    max_range: int = Field(default=100_000, ge=1)
+    target_logs_per_request: int = Field(default=10_000, ge=1)
+    prefetch_batches: int = Field(default=4, ge=1)
+    header_batch_size: int = Field(default=200, ge=1)
+    request_timeout: float = Field(default=30.0, gt=0)
+    max_backoff: float = Field(default=10.0, gt=0)
+    standby_poll: float = Field(default=1.0, gt=0)
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    publish_limit: int = Field(
+        default=1_000, ge=0, description="Events above which a commit is published as a range only."
+    )
+    progress: bool | None = None
+    use_websocket: bool = True
