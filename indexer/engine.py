@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
+
 from indexer import metrics
 from indexer.abi import DEPLOYED_KINDS, Abis
 from indexer.decode import Decoder, copy_line, published
@@ -23,6 +26,7 @@ from indexer.exceptions import (
     ChainChanged,
     ConfigurationError,
     NodeBehind,
+    NodeUnavailable,
     RetryableError,
 )
 from indexer.fetch import Batch, Prefetcher, RangeFetcher
@@ -108,7 +112,11 @@ class Indexer:
                     log.info("chain moved during a fetch; starting again from the checkpoint",
                              extra={"reason": str(change)})  # fmt: skip
                     self.cache.clear()
-                except RetryableError as fault:
+                except (
+                    RetryableError,
+                    psycopg.OperationalError,
+                    sqlalchemy.exc.OperationalError,
+                ) as fault:
                     self.cache.clear()
                     self.failures += 1
                     metrics.RETRIES.labels(type(fault).__name__).inc()
@@ -118,7 +126,7 @@ class Indexer:
                     log.warning("retrying after a fault",
                                 extra={"fault": type(fault).__name__, "reason": str(fault),
                                        "attempt": self.failures, "delay_s": round(delay, 2)})  # fmt: skip
-                    if self.store is not None and type(fault).__name__ == "DatabaseUnavailable":
+                    if self.store is not None and not isinstance(fault, NodeUnavailable):
                         self.store.close()
                     stop.wait(delay)
         finally:
@@ -176,7 +184,9 @@ class Indexer:
                 if head < checkpoint[0]:
                     self._node_behind(checkpoint, head)
                     continue
-                if until is not None and checkpoint[0] >= until and not self._tip_changed(checkpoint):
+                if until is not None and checkpoint[0] >= until:
+                    if self._tip_changed(checkpoint):
+                        continue
                     return True
             target = head - self.settings.confirmations
             if until is not None:
@@ -252,7 +262,10 @@ class Indexer:
     def _undo_reorg(self, checkpoint: Checkpoint, head: int) -> None:
         """Rolls every table back to the last block both the index and the node agree on."""
         store = self.store
-        assert store is not None and checkpoint is not None
+        assert store is not None
+        checkpoint = store.checkpoint()  # the committed one, whatever the caller last saw
+        if checkpoint is None:
+            return
         ancestor, ancestor_hash = self._common_ancestor(min(checkpoint[0], head))
         self.cache.clear()
         removed = store.rollback_to(ancestor, ancestor_hash)
@@ -273,11 +286,14 @@ class Indexer:
             numbers = list(range(low, number + 1))
             ours = store.block_hashes(numbers)
             theirs = self.rpc.headers(numbers)
+            lowest_reversible = store.lowest_reversible_block()
             for n in reversed(numbers):
                 header = theirs[n]
                 if header is None:
                     raise NodeBehind(f"the node has no block {n}")
-                if n not in ours or ours[n] == header["hash"]:
+                # A block the store did not keep is final (only reversible blocks are all kept).
+                final = n not in ours and (lowest_reversible is None or n < lowest_reversible)
+                if final or ours.get(n) == header["hash"]:
                     return n, str(header["hash"])
             number = low - 1
         raise ConfigurationError("the node's chain shares no block with the index: wrong chain?")

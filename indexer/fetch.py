@@ -16,8 +16,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils import keccak
+
 from indexer.exceptions import ChainChanged, NodeBehind, RangeTooLarge, RpcError
 from indexer.rpc import NodeTimeout, RpcClient
+
+
+def _bloom_positions(value: bytes) -> tuple[int, int, int]:
+    """The three bits a value sets in a 2048-bit logs bloom."""
+    digest = keccak(value)
+    return tuple(((digest[i] << 8) | digest[i + 1]) & 2047 for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+def _bloom_hit(bloom: str, positions: list[tuple[int, int, int]]) -> bool:
+    """Whether a block's bloom may hold a log of any of the addresses."""
+    value = int(bloom, 16)
+    return any(all(value >> bit & 1 for bit in bits) for bits in positions)
 
 
 @dataclass
@@ -51,6 +65,8 @@ class RangeFetcher:
         self.max_span = max_span
         self.target_logs = target_logs
         self.header_chunk = header_chunk
+        self._bits_for: tuple[str, ...] = ()
+        self._bits: list[tuple[int, int, int]] = []
 
     def logs(self, from_block: int, to_block: int, *,
              addresses: Sequence[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
@@ -104,7 +120,40 @@ class RangeFetcher:
         for number in range(max(from_block, reversible_from) + 1, to_block + 1):
             if headers[number]["parentHash"] != headers[number - 1]["hash"]:
                 raise ChainChanged(f"block {number} changed while fetching")
+        logs = self._recheck_blooms(logs, headers, max(from_block, reversible_from), to_block)
         return Batch(from_block, to_block, logs, headers, reversible_from)
+
+    def _recheck_blooms(self, logs: list[dict[str, Any]], headers: dict[int, dict[str, Any]],
+                        first: int, last: int) -> list[dict[str, Any]]:  # fmt: skip
+        """Fetches again, by block hash, the reversible blocks whose bloom says they may hold logs
+        of ours that the range query did not return (it ran while the chain was changing)."""
+        with_logs = {int(log["blockNumber"], 16) for log in logs}
+        bits = self._bloom_bits()
+        suspects = [
+            n for n in range(first, last + 1)
+            if n not in with_logs and _bloom_hit(headers[n].get("logsBloom", "0x0"), bits)
+        ]  # fmt: skip
+        if not suspects:
+            return logs
+        calls = [("eth_getLogs", [{"blockHash": headers[n]["hash"], "address": self.addresses}])
+                 for n in suspects]  # fmt: skip
+        try:
+            found = self.rpc.batch(calls)
+        except RpcError as error:
+            raise ChainChanged(f"a block vanished while fetching: {error}") from error
+        extra = [log for part in found for log in part if not log.get("removed")]
+        if not extra:
+            return logs
+        return sorted(
+            logs + extra, key=lambda g: (int(g["blockNumber"], 16), int(g["logIndex"], 16))
+        )
+
+    def _bloom_bits(self) -> list[tuple[int, int, int]]:
+        key = tuple(self.addresses)
+        if self._bits_for != key:
+            self._bits = [_bloom_positions(bytes.fromhex(a[2:])) for a in self.addresses]
+            self._bits_for = key
+        return self._bits
 
     def _resize(self, count: int, seconds: float, span: int) -> None:
         if count > 2 * self.target_logs or seconds > 5.0:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import requests
 
-from indexer.exceptions import NodeUnavailable, RangeTooLarge, RpcError
+from indexer.exceptions import NodeBehind, NodeUnavailable, RangeTooLarge, RpcError
 
 # Messages nodes use when an eth_getLogs query is too wide (geth, erigon, alchemy, infura, anvil).
 _RANGE_LIMIT_HINTS = (
@@ -28,6 +28,8 @@ _RANGE_LIMIT_HINTS = (
     "query timeout",
 )
 _RANGE_LIMIT_CODES = frozenset({-32005})
+# Messages of a node asked about blocks it does not have (yet, or any more after a reorg).
+_MISSING_BLOCK_HINTS = ("block height is", "blockoutofrange", "header not found", "unknown block")
 
 
 class NodeTimeout(NodeUnavailable):
@@ -141,6 +143,8 @@ class RpcClient:
         lowered = message.lower()
         if code in _RANGE_LIMIT_CODES or any(hint in lowered for hint in _RANGE_LIMIT_HINTS):
             raise RangeTooLarge(message)
+        if any(hint in lowered for hint in _MISSING_BLOCK_HINTS):
+            raise NodeBehind(f"node error {code}: {message}")
         if code == -32603 or "timeout" in lowered or "timed out" in lowered or "busy" in lowered:
             raise NodeUnavailable(f"node error {code}: {message}")
         raise RpcError(code, message)

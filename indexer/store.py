@@ -176,6 +176,13 @@ class Store:
         )
         return {int(n): str(h) for n, h in rows}
 
+    def lowest_reversible_block(self) -> int | None:
+        """The first block still kept as reversible, or None."""
+        row = self._one(
+            "SELECT min(number) FROM blocks WHERE chain_id = %s AND reversible", (self.chain_id,)
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
     def load(self, table: str, key: Key) -> Row | None:
         """One domain row by its key (without the chain id), or None."""
         info = self.tables[table]
@@ -208,7 +215,7 @@ class Store:
 
     def seed_contracts(self, contracts: Sequence[tuple[str, str, int | None, int]]) -> None:
         """Follows the deployed platform contracts (idempotent)."""
-        with self.conn.transaction(), self.conn.cursor() as cur:
+        with self._guard(), self.conn.transaction(), self.conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO contracts (chain_id, address, kind, asset_id, block_number)"
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",

@@ -1,0 +1,1 @@
+"""Runs the whole platform locally with one command (`make run`): see `launcher.__main__`."""

@@ -1,0 +1,114 @@
+"""`python -m launcher`: the platform on this machine, from nothing, in one command.
+
+Starts a local anvil (or uses `RPC_URL`), deploys the platform and plays the demo story on a fresh
+chain, then runs the indexer following the chain into PostgreSQL, with Redis for its
+notifications: the servers at `DATABASE_URL` / `REDIS_URL`, or embedded ones under `.data/`.
+Ctrl-C stops everything; running it again resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import click
+import requests
+
+from indexer import logs, services
+from indexer.engine import Indexer
+from indexer.exceptions import IndexerError
+from indexer.settings import IndexerSettings
+from launcher.anvil import ROOT, LocalChain
+
+DATA = ROOT / ".data"
+
+
+def _has_code(url: str, address: str) -> bool:
+    answer = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getCode",
+                                      "params": [address, "latest"]}, timeout=10).json()  # fmt: skip
+    return answer.get("result", "0x") not in ("0x", "0x0")
+
+
+def _deployed(url: str, deployments: Path) -> bool:
+    try:
+        named = json.loads(deployments.read_text())["contracts"]
+    except FileNotFoundError:
+        return False
+    return _has_code(url, named["AssetRegistry"]["address"])
+
+
+def _ape(*args: str, rpc_url: str) -> None:
+    env = dict(os.environ, APE_FOUNDRY_HOST=rpc_url)
+    ape = Path(sys.executable).parent / "ape"
+    subprocess.run([str(ape), *args], cwd=ROOT, env=env, check=True)
+
+
+@click.command()
+@click.option("--port", default=8545, show_default=True, help="Port of the local anvil.")
+@click.option("--metrics-port", type=int, default=9101, show_default=True)
+@click.option("--fresh", is_flag=True, help="Forget the previous chain and index; start again.")
+def main(port: int, metrics_port: int, fresh: bool) -> None:
+    """Runs anvil, deploys, plays the demo on a new chain and follows it with the indexer."""
+    logs.configure("INFO")
+    if fresh:
+        shutil.rmtree(DATA, ignore_errors=True)
+    external_rpc = os.environ.get("RPC_URL")
+    chain = None if external_rpc else LocalChain(port, DATA / "anvil" / "state.json")
+    if chain is not None and not chain.resumed:
+        shutil.rmtree(DATA / "postgres", ignore_errors=True)  # an index of a chain that is gone
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if chain is not None:
+            chain.start()
+            click.echo(f"anvil on {chain.url} ({'resumed' if chain.resumed else 'new chain'})")
+        rpc_url = external_rpc or (chain.url if chain else "")
+        settings = IndexerSettings(rpc_url=rpc_url)
+        chain_id = int(requests.post(rpc_url, json={"jsonrpc": "2.0", "id": 1,
+                                                    "method": "eth_chainId", "params": []},
+                                     timeout=10).json()["result"], 16)  # fmt: skip
+        deployments = settings.deployments_dir / f"{chain_id}.json"
+        if not _deployed(rpc_url, deployments):
+            if chain is None:
+                raise click.ClickException(
+                    f"no platform on {rpc_url}: deploy it first with `ape run deploy --network ...`"
+                )
+            click.echo("deploying the platform and playing the demo story (about a minute)")
+            _ape("run", "demo", "--network", "ethereum:local:foundry", rpc_url=rpc_url)
+        with services.postgres(settings.database_url, DATA / "postgres") as database_url, \
+                services.redis(settings.redis_url, DATA / "redis") as redis_url:  # fmt: skip
+            from indexer import metrics
+
+            metrics.serve(metrics_port)
+            _banner(rpc_url, chain_id, database_url, redis_url, metrics_port)
+            Indexer(settings, database_url, redis_url).run(stop)
+    except KeyboardInterrupt:
+        click.echo("\nstopping")
+    except (IndexerError, subprocess.CalledProcessError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        if chain is not None:
+            chain.stop()
+
+
+def _banner(rpc_url: str, chain_id: int, database_url: str, redis_url: str, metrics_port: int) -> None:
+    click.echo(
+        "\nThe platform is running.\n"
+        f"  Chain      {rpc_url} (chain id {chain_id}); add it to MetaMask as a network\n"
+        "  Test key   0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+        " (anvil account 0; import it into MetaMask)\n"
+        f"  Database   {database_url}\n"
+        f"  Redis      {redis_url}\n"
+        f"  Metrics    http://127.0.0.1:{metrics_port}/metrics\n"
+        "The indexer follows the chain; Ctrl-C stops everything, `make run` resumes.\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""A local anvil whose chain survives restarts (its state is dumped to a file)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
+MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def answers(url: str) -> bool:
+    """True when a JSON-RPC node answers at `url`."""
+    try:
+        response = requests.post(
+            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
+        )
+        return "result" in response.json()
+    except (requests.RequestException, ValueError):
+        return False
+
+
+class LocalChain:
+    """anvil on a port, with 40 funded test accounts, its state kept in `state_file`.
+
+    Args:
+        port: The JSON-RPC port.
+        state_file: Loaded on start when present, written every few seconds and on exit.
+    """
+
+    def __init__(self, port: int, state_file: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.state_file = state_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def resumed(self) -> bool:
+        """Whether the chain continues a previous run's state."""
+        return self.state_file.exists()
+
+    def start(self) -> None:
+        """Starts anvil and waits until it answers."""
+        if answers(self.url):
+            raise RuntimeError(f"something already answers on {self.url}: stop it or set RPC_URL")
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        log = (self.state_file.parent / "anvil.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(ANVIL), "--port", str(self.port), "--mnemonic", MNEMONIC, "--accounts", "40",
+             "--balance", "1000000", "--state", str(self.state_file), "--state-interval", "5",
+             "--preserve-historical-states"],
+            stdout=log, stderr=log,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not answers(self.url):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"anvil exited: see {log.name}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"anvil did not answer within 30 s: see {log.name}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stops anvil gracefully (it writes its state on the way out)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None

@@ -1,0 +1,226 @@
+"""The index of the demo's chain: equal to the contracts' own views, rebuilt identically from raw
+logs, and unchanged by crashes, node faults, dropped database connections and a standby takeover."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from _indexing import (
+    FaultyNode,
+    Output,
+    Views,
+    assert_same_state,
+    checkpoint,
+    count_rows,
+    following,
+    head,
+    index,
+    indexer_process,
+    kill,
+    rpc,
+    settings_for,
+)
+
+from indexer.abi import Abis
+from indexer.reproject import reproject
+from indexer.settings import ROOT
+from indexer.store import Store
+
+
+@pytest.fixture(scope="module")
+def reference(demo_chain: tuple[str, Path], postgres_admin_url: str) -> Iterator[str]:
+    """The demo chain indexed once, without interruption: what every other run must equal."""
+    from _indexing import Databases
+
+    databases = Databases(postgres_admin_url)
+    url = databases.create()
+    index(settings_for(*demo_chain), url)
+    yield url
+    databases.drop_all()
+
+
+def test_projection_equals_the_contract_views_for_every_asset_and_holder(
+    demo_chain: tuple[str, Path], reference: str
+) -> None:
+    views = Views(demo_chain[0])
+    with psycopg.connect(reference) as conn:
+        assets = conn.execute(
+            "SELECT asset_id, share_token, status, shares_sold, raised, total_supply, energy_wh,"
+            " magnified_revenue_per_share, operator, reserve_bps, paused, holder_count"
+            " FROM assets ORDER BY asset_id"
+        ).fetchall()
+        holders = conn.execute(
+            "SELECT token, account, balance, claimable, claimed, votes, delegate FROM holdings"
+        ).fetchall()
+        followed: dict[str, str] = dict(
+            conn.execute("SELECT kind, address FROM contracts").fetchall()
+        )
+        registry, sale, oracle = followed["registry"], followed["sale"], followed["oracle"]
+    assert len(assets) == 5 and len(holders) > 40
+    statuses = ("funding", "active", "failed", "decommissioned")
+    for row in assets:
+        (
+            asset_id,
+            token,
+            status,
+            sold,
+            raised,
+            supply,
+            energy,
+            mrps,
+            operator,
+            reserve,
+            paused,
+            count,
+        ) = (int(v) if isinstance(v, Decimal) else v for v in row)
+        record = views.call("PrimarySale", sale, "sale", asset_id)
+        on_chain = views.call("AssetRegistry", registry, "asset", asset_id)
+        assert (record[2], record[3]) == (sold, raised)
+        assert views.call("ShareToken", token, "totalSupply") == supply
+        assert views.call("ProductionOracle", oracle, "totalEnergyOf", asset_id) == energy
+        assert views.call("ShareToken", token, "magnifiedRevenuePerShare") == mrps
+        assert (on_chain[0].lower(), statuses[on_chain[1]], on_chain[2], on_chain[3]) == (
+            operator, status, paused, reserve,
+        )  # fmt: skip
+        assert count == sum(1 for h in holders if h[0] == token and h[2] > 0)
+    for holder in holders:
+        token, account, balance, claimable, claimed, votes, delegate = (
+            int(v) if isinstance(v, Decimal) else v for v in holder
+        )
+        assert views.call("ShareToken", token, "balanceOf", account) == balance, account
+        assert views.call("ShareToken", token, "claimableRevenueOf", account) == claimable, account
+        assert views.call("ShareToken", token, "claimedRevenueOf", account) == claimed, account
+        assert views.call("ShareToken", token, "getVotes", account) == votes, account
+        on_chain_delegate = views.call("ShareToken", token, "delegates", account).lower()
+        assert on_chain_delegate == (delegate or "0x" + "0" * 40), account
+
+
+def test_every_log_of_the_followed_contracts_is_stored_once(
+    demo_chain: tuple[str, Path], reference: str
+) -> None:
+    with psycopg.connect(reference) as conn:
+        addresses = [r[0] for r in conn.execute("SELECT address FROM contracts").fetchall()]
+    logs = rpc(demo_chain[0], "eth_getLogs",
+               {"address": addresses, "fromBlock": "0x0", "toBlock": "latest"})  # fmt: skip
+    stored = count_rows(reference, "SELECT count(*) FROM raw_logs")
+    assert stored == len(logs) > 500
+
+
+def test_reindex_rebuilds_the_same_projections_from_raw_logs_alone(
+    demo_chain: tuple[str, Path], reference: str, database_url: str
+) -> None:
+    index(settings_for(*demo_chain), database_url)
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE holders SET balance = balance + 1")  # damage the projection
+        conn.execute("DELETE FROM purchases WHERE log_index % 2 = 0")
+    store = Store(database_url, 31337)
+    store.connect()
+    try:
+        replayed = reproject(store, Abis.from_build(ROOT / ".build" / "__local__.json"))
+    finally:
+        store.close()
+    assert replayed == count_rows(reference, "SELECT count(*) FROM raw_logs")
+    assert_same_state(database_url, reference)
+
+
+def test_sigkill_at_many_points_of_a_backfill_ends_identical_to_an_uninterrupted_run(
+    demo_chain: tuple[str, Path], reference: str, database_url: str
+) -> None:
+    settings = settings_for(*demo_chain, initial_range=3, max_range=3)
+    last = head(demo_chain[0])
+    rng = random.Random(7)
+    kills, points = 0, []
+    targets = sorted(rng.sample(range(10, last - 10), 12))
+    for target in targets:
+        process = indexer_process(settings, database_url)
+        deadline = time.monotonic() + 60
+        while checkpoint(database_url) < target and process.poll() is None:
+            assert time.monotonic() < deadline, "the indexer made no progress"
+            time.sleep(0.005)
+        time.sleep(rng.random() * 0.05)  # sometimes mid-batch, sometimes between batches
+        kill(process)
+        kills += 1
+        points.append(checkpoint(database_url))
+    finisher = indexer_process(settings, database_url, until=last)
+    assert finisher.wait(120) == 0, (
+        finisher.stderr.read().decode()[-2000:] if finisher.stderr else ""
+    )
+    assert kills == 12 and points == sorted(points) and points[-1] < last
+    assert_same_state(database_url, reference)
+
+
+def test_node_errors_outages_and_range_limits_do_not_change_the_result(
+    demo_chain: tuple[str, Path], reference: str, database_url: str
+) -> None:
+    node = FaultyNode(demo_chain[0], max_range=2)
+    settings = settings_for(node.url, demo_chain[1], initial_range=8, max_range=8,
+                            request_timeout=5)  # fmt: skip
+    head(demo_chain[0])
+    try:
+        with following(settings, database_url) as synced:
+            for mode, seconds in (("errors", 0.4), ("http500", 0.4), ("too_many", 1.0)):
+                node.mode = mode
+                time.sleep(seconds)
+                node.mode = "up"
+                time.sleep(0.2)
+            node.stop()  # the node goes away...
+            time.sleep(1.0)
+            node.start()  # ...and comes back on the same address
+            synced()
+    finally:
+        node.stop()
+    assert node.refused_ranges > 0
+    assert_same_state(database_url, reference)
+
+
+def test_dropped_database_connections_are_retried_without_loss(
+    demo_chain: tuple[str, Path], reference: str, database_url: str
+) -> None:
+    settings = settings_for(*demo_chain, initial_range=4, max_range=4)
+    head(demo_chain[0])
+    name = database_url.rsplit("/", 1)[1]
+    with following(settings, database_url) as synced:
+        for _ in range(5):
+            time.sleep(0.3)
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                )
+        synced()
+    assert_same_state(database_url, reference)
+
+
+def test_a_standby_waits_then_takes_over_when_the_leader_dies(
+    demo_chain: tuple[str, Path], reference: str, database_url: str
+) -> None:
+    node = FaultyNode(demo_chain[0])
+    leader = indexer_process(settings_for(node.url, demo_chain[1], initial_range=2, max_range=2),
+                             database_url)  # fmt: skip
+    try:
+        while checkpoint(database_url) < 50:
+            assert leader.poll() is None
+            time.sleep(0.01)
+        node.stop()  # the leader now retries against a node that is gone, holding its lock
+        standby = indexer_process(
+            settings_for(*demo_chain), database_url, until=head(demo_chain[0])
+        )
+        output = Output(standby)
+        output.wait_for("waiting as a hot standby")
+        waiting_at = checkpoint(database_url)
+        time.sleep(0.5)
+        assert checkpoint(database_url) == waiting_at  # a standby writes nothing
+        kill(leader)
+        output.wait_for("took over as the leading indexer")
+        assert standby.wait(120) == 0
+    finally:
+        kill(leader)
+        node.stop()
+    assert_same_state(database_url, reference)
