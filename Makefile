@@ -1,4 +1,4 @@
-# Entry points: `make run` (demo on a local chain) and `make test` (lint, Slither, tests).
+# Entry points: `make run` (the platform on a local chain) and `make test` (lint, Slither, tests).
 # Every target installs what is missing first, so a fresh clone needs only python3.11,
 # node/npm and make.
 
@@ -40,11 +40,11 @@ OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
 	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
 
 # Python folders to lint: whichever of these exist.
-PY_DIRS := $(wildcard scripts tests bench indexer api)
+PY_DIRS := $(wildcard scripts tests bench indexer launcher api)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
-.PHONY: help install compile lint fmt slither gas-check test run bench-gas clean
+.PHONY: help install compile lint fmt slither gas-check test run indexer bench-gas bench-indexer clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -91,18 +91,24 @@ slither: install ## Static analysis of contracts/ with Slither
 		echo "slither: no contracts yet"; \
 	fi
 
-test: install lint slither gas-check ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
+test: install lint slither gas-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
 	ape test $(ARGS)
 
-run: install ## Deploy and exercise the platform on a local anvil chain
-	ape run demo --network ethereum:local:foundry
+run: install compile ## anvil, deploy + demo on a new chain, indexer on embedded PostgreSQL/Redis
+	$(VENV)/bin/python -m launcher $(ARGS)
+
+indexer: install compile ## The indexer alone: `make indexer ARGS="run --rpc-url ..."`
+	$(VENV)/bin/python -m indexer $(or $(ARGS),run)
 
 bench-gas: install ## Run the gas report and refresh bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py
+
+bench-indexer: install compile ## Index N share transfers; compare with fetch-alone and COPY-alone
+	$(VENV)/bin/python bench/indexer_bench.py $(ARGS)
 
 gas-check: install ## Fail when gas differs from the committed bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py --check
 
 clean: ## Remove build outputs and caches (keeps .venv, .uv-boot, node_modules)
-	rm -rf .build contracts/.cache crytic-export .mypy_cache .ruff_cache .hypothesis .pytest_cache
+	rm -rf .build contracts/.cache crytic-export .data .mypy_cache .ruff_cache .hypothesis .pytest_cache
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +

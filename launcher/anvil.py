@@ -51,8 +51,7 @@ class LocalChain:
         log = (self.state_file.parent / "anvil.log").open("ab")
         self.process = subprocess.Popen(
             [str(ANVIL), "--port", str(self.port), "--mnemonic", MNEMONIC, "--accounts", "40",
-             "--balance", "1000000", "--state", str(self.state_file), "--state-interval", "5",
-             "--preserve-historical-states"],
+             "--balance", "1000000", "--state", str(self.state_file), "--state-interval", "5"],
             stdout=log, stderr=log,
         )  # fmt: skip
         deadline = time.monotonic() + 30

@@ -30,7 +30,6 @@ from indexer.settings import IndexerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-BUILD = json.loads((ROOT / ".build" / "__local__.json").read_text())["contractTypes"]
 # Tables whose content must be identical between two indexes of the same chain (what a reorg,
 # a crash or a re-projection must not change). Journal, history and timing columns are left out.
 COMPARED = (
@@ -91,11 +90,12 @@ class Views:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.types = json.loads((ROOT / ".build" / "__local__.json").read_text())["contractTypes"]
 
     def call(self, contract_type: str, address: str, function: str, *args: Any) -> Any:
         abi = next(
             f
-            for f in BUILD[contract_type]["abi"]
+            for f in self.types[contract_type]["abi"]
             if f.get("type") == "function"
             and f["name"] == function
             and len(f["inputs"]) == len(args)

@@ -3,7 +3,10 @@ logs, and unchanged by crashes, node faults, dropped database connections and a 
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -27,6 +30,7 @@ from _indexing import (
     settings_for,
 )
 
+from indexer import services
 from indexer.abi import Abis
 from indexer.reproject import reproject
 from indexer.settings import ROOT
@@ -224,3 +228,20 @@ def test_a_standby_waits_then_takes_over_when_the_leader_dies(
         kill(leader)
         node.stop()
     assert_same_state(database_url, reference)
+
+
+def test_the_command_line_defaults_to_embedded_postgres_and_redis(
+    demo_chain: tuple[str, Path], reference: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(RPC_URL=demo_chain[0], DEPLOYMENTS_DIR=str(demo_chain[1]),
+               INDEXER_DATA_DIR=str(tmp_path), INDEXER_USE_WEBSOCKET="false")  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "indexer", "run", "--no-progress", "--until",
+         str(head(demo_chain[0]))],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "postgresql://postgres@127.0.0.1:" in done.stderr
+    with services.postgres(None, tmp_path / "postgres") as url:
+        assert_same_state(url, reference)
