@@ -97,7 +97,9 @@ def main(port: int, metrics_port: int, fresh: bool) -> None:
             chain.stop()
 
 
-def _banner(rpc_url: str, chain_id: int, database_url: str, redis_url: str, metrics_port: int) -> None:
+def _banner(
+    rpc_url: str, chain_id: int, database_url: str, redis_url: str, metrics_port: int
+) -> None:
     click.echo(
         "\nThe platform is running.\n"
         f"  Chain      {rpc_url} (chain id {chain_id}); add it to MetaMask as a network\n"
