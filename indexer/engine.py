@@ -87,6 +87,8 @@ class Indexer:
         self.failures = 0
         self.progress: Any = None
         self._span = settings.initial_range
+        self._caught_up = False
+        self._alarmed = -1e9
 
     # -- the outer loop ------------------------------------------------------------------------
 
@@ -181,6 +183,7 @@ class Indexer:
             if checkpoint is not None:
                 metrics.INDEXED_BLOCK.set(checkpoint[0])
                 metrics.LAG.set(max(0, head - checkpoint[0]))
+                self._alarm_on_lag(head - checkpoint[0])
                 if head < checkpoint[0]:
                     self._node_behind(checkpoint, head)
                     continue
@@ -203,6 +206,16 @@ class Indexer:
                 continue
             self._run_ranges(stop, checkpoint, next_block, target, head)
         return False
+
+    def _alarm_on_lag(self, lag: int) -> None:
+        """Warns (once a minute at most) when a caught-up indexer falls behind the head."""
+        if lag <= self.settings.confirmations:
+            self._caught_up = True
+            return
+        now = time.monotonic()
+        if self._caught_up and lag > self.settings.lag_alarm_blocks and now - self._alarmed > 60:
+            self._alarmed = now
+            log.warning("the indexer lags the chain", extra={"lag_blocks": lag})
 
     def _run_ranges(self, stop: threading.Event, checkpoint: Checkpoint, first: int, last: int,
                     head: int) -> None:  # fmt: skip

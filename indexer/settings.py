@@ -53,5 +53,8 @@ class IndexerSettings(BaseSettings):
     publish_limit: int = Field(
         default=1_000, ge=0, description="Events above which a commit is published as a range only."
     )
+    lag_alarm_blocks: int = Field(
+        default=20, ge=1, description="Lag that logs a warning once the indexer had caught up."
+    )
     progress: bool | None = None
     use_websocket: bool = True

@@ -139,3 +139,42 @@ def test_reorgs_during_a_backfill_reach_blocks_already_indexed(
     assert_same_state(database_url, fresh)
     assert_matches_the_token(settings.rpc_url, database_url, asset)
     assert chain.blocks.height == last
+
+
+def test_each_commit_is_published_and_a_reorg_publishes_what_it_removed(
+    settings: IndexerSettings, database_url: str, redis_url: str, asset: Asset,
+    investors: list[AccountAPI],
+) -> None:  # fmt: skip
+    import orjson
+    import redis
+
+    from indexer.publish import channel
+
+    subscriber = redis.Redis.from_url(redis_url).pubsub()
+    subscriber.subscribe(channel(chain.chain_id))
+    subscriber.get_message(timeout=1)  # the subscription's confirmation
+    holders = investors[:4]
+    with following(settings, database_url, redis_url) as synced:
+        synced()
+        receipt = asset.token.transfer(holders[1], 5, sender=holders[0])
+        synced()
+        rpc(settings.rpc_url, "anvil_reorg", 1, [])  # the block with the transfer is replaced
+        shuffle(asset, holders, 1, seed=3)
+        synced()
+    messages = []
+    while (message := subscriber.get_message(timeout=0.5)) is not None:
+        messages.append(orjson.loads(message["data"]))
+    added = [
+        m for m in messages if m["status"] == "added" and m["to_block"] >= receipt.block_number
+    ]
+    removed = [m for m in messages if m["status"] == "removed"]
+    transfer = next(
+        e for m in added if m["events"] for e in m["events"]
+        if e["tx_hash"] == receipt.txn_hash and e["event"] == "Transfer"
+    )  # fmt: skip
+    assert transfer["block_number"] == receipt.block_number
+    assert transfer["args"]["value"] == "5" and transfer["args"]["to"] == holders[1].address.lower()
+    assert len(removed) == 1
+    gone = {(e["block_number"], e["log_index"], e["tx_hash"]) for e in removed[0]["events"]}
+    assert (transfer["block_number"], transfer["log_index"], receipt.txn_hash) in gone
+    assert all(e["status"] == "removed" for e in removed[0]["events"])
