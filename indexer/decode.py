@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -25,39 +24,31 @@ class Decoder:
 
     def __init__(self, abis: Abis, chain_id: int) -> None:
         self.chain_id = chain_id
-        self.by_topic: dict[str, tuple[str, Any, Any]] = {
-            topic0: (spec.name, spec.decoder(), spec.json_encoder())
-            for topic0, spec in abis.all_specs().items()
+        self.by_topic: dict[str, tuple[str, Any]] = {
+            topic0: (spec.name, spec.codec()) for topic0, spec in abis.all_specs().items()
         }
         registry = abis.by_kind["registry"]
         self.asset_registered = next(t for t, s in registry.items() if s.name == "AssetRegistered")
 
-    def decode(self, topics: list[str], data: str) -> tuple[str, dict[str, Any], bytes]:
+    def decode(self, topics: list[str], data: str) -> tuple[str, dict[str, Any], str]:
         """(event name, arguments, arguments as JSON); `unknown` for what the ABIs do not know."""
         entry = self.by_topic.get(topics[0]) if topics else None
         if entry is None:
-            return UNKNOWN, {}, b"{}"
-        name, decode, encode = entry
+            return UNKNOWN, {}, "{}"
+        name, codec = entry
         try:
-            args = decode(topics, data)
-            return name, args, encode(args)
+            args, text = codec(topics, data)
+            return name, args, text
         except Exception as error:  # malformed data is stored raw and skipped, never fatal
-            log.warning("undecodable log", extra={"event": name, "error": str(error)})
-            return UNKNOWN, {}, b"{}"
+            return self.undecodable(name, error)
+
+    def undecodable(self, name: str, error: Exception) -> tuple[str, dict[str, Any], str]:
+        """What a log that does not decode as its topic says becomes: `unknown`, kept raw."""
+        log.warning("undecodable log", extra={"event": name, "error": str(error)})
+        return UNKNOWN, {}, "{}"
 
 
-def copy_line(chain_id: int, e: Event, topics: Iterable[str], data: str, args_json: bytes) -> str:
-    """One raw_logs row in COPY text format (backslashes in the JSON doubled, as COPY requires)."""
-    json_text = args_json.decode()
-    if "\\" in json_text:
-        json_text = json_text.replace("\\", "\\\\")
-    return (
-        f"{chain_id}\t{e.block_number}\t{e.log_index}\t{e.block_hash}\t{e.tx_hash}\t{e.tx_index}\t"
-        f"{e.address}\t{e.name}\t{{{','.join(topics)}}}\t{data}\t{json_text}\t{e.timestamp}\n"
-    )
-
-
-def published(e: Event, args_json: bytes) -> dict[str, Any]:
+def published(e: Event, args_json: str) -> dict[str, Any]:
     """An event as consumers receive it, with its position."""
     return {
         "block_number": e.block_number,

@@ -9,8 +9,10 @@ the committed checkpoint, so each log is committed exactly once.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,8 @@ import sqlalchemy.exc
 
 from indexer import metrics
 from indexer.abi import DEPLOYED_KINDS, Abis
-from indexer.decode import Decoder, copy_line, published
+from indexer.committer import Committer
+from indexer.decode import UNKNOWN, Decoder, published
 from indexer.exceptions import (
     ChainChanged,
     ConfigurationError,
@@ -30,7 +33,7 @@ from indexer.exceptions import (
     RetryableError,
 )
 from indexer.fetch import Batch, Prefetcher, RangeFetcher
-from indexer.handlers import HANDLERS
+from indexer.handlers import HANDLERS_BY_KIND
 from indexer.heads import HeadWatcher
 from indexer.projection import EntityCache, Event, Projection
 from indexer.publish import Publisher
@@ -100,6 +103,13 @@ class Indexer:
         """
         stop = stop or threading.Event()
         heads = None
+        # The fetch and commit threads mostly wait on sockets; a short switch interval hands
+        # them the GIL soon after their data arrives instead of after 5 ms of decoding.
+        sys.setswitchinterval(self.settings.switch_interval)
+        # Batches allocate a dict per log but make no reference cycles: collecting young objects
+        # every 700 allocations (the default) would walk every batch again and again.
+        gc.freeze()
+        gc.set_threshold(200_000, 50, 50)
         try:
             while not stop.is_set():
                 try:
@@ -219,6 +229,7 @@ class Indexer:
 
     def _run_ranges(self, stop: threading.Event, checkpoint: Checkpoint, first: int, last: int,
                     head: int) -> None:  # fmt: skip
+        """Indexes [first, last]: fetch thread -> decode and project here -> commit thread."""
         store = self.store
         assert store is not None
         contracts = store.contracts()
@@ -231,20 +242,31 @@ class Indexer:
         self._progress_start(first, last)
         prefetcher = Prefetcher(fetcher, first, last, reversible_from=reversible_from,
                                 depth=self.settings.prefetch_batches)  # fmt: skip
+        committer = Committer(store.write, self._after_commit)
         try:
             for batch in prefetcher:
                 if stop.is_set():
-                    return
+                    break
                 if not self._parent_matches(batch, checkpoint):
+                    committer.drain()
                     self._undo_reorg(checkpoint, head)
-                    return
-                checkpoint, restart = self._commit(batch, checkpoint, contracts, fetcher)
-                self._span = fetcher.span
+                    break
+                write, note, restart = self._prepare(batch, checkpoint, contracts, fetcher)
+                committer.submit(write, note)
+                checkpoint = (write.to_block, write.to_hash)
                 if restart:
-                    return
+                    break
+                self._span = fetcher.span
+                if len(self.cache) > self.cache.limit:
+                    committer.drain()  # no commit in flight may need a row the trim forgets
+                    self.cache.trim()
+            committer.drain()
+        except BaseException:
+            self.cache.clear()  # it may hold changes that were never committed
+            raise
         finally:
+            committer.close()
             prefetcher.close()
-            self._span = fetcher.span
 
     def _parent_matches(self, batch: Batch, checkpoint: Checkpoint) -> bool:
         header = batch.headers.get(batch.from_block)
@@ -313,23 +335,27 @@ class Indexer:
 
     # -- one batch -----------------------------------------------------------------------------
 
-    def _commit(self, batch: Batch, checkpoint: Checkpoint,
-                contracts: dict[str, tuple[str, int | None]],
-                fetcher: RangeFetcher) -> tuple[tuple[int, str], bool]:  # fmt: skip
-        """Projects and commits one batch; returns the new checkpoint and whether to re-plan."""
+    def _prepare(self, batch: Batch, checkpoint: Checkpoint,
+                 contracts: dict[str, tuple[str, int | None]],
+                 fetcher: RangeFetcher) -> tuple[BatchWrite, Any, bool]:  # fmt: skip
+        """Decodes and projects one batch: the rows to commit, a note for after the commit, and
+        whether to re-plan the ranges (new contracts to follow)."""
         store = self.store
         assert store is not None and self.chain_id is not None
         started = time.monotonic()
         decoder = self._decoder()
         discovered = self._discover(batch, contracts, decoder)
         if discovered:
-            fresh = fetcher.logs(discovered[0][3], batch.to_block,
-                                 addresses=[a for a, _, _, _ in discovered])  # fmt: skip
-            fetcher.addresses.extend(a for a, _, _, _ in discovered)
-            merged = sorted(batch.logs + fresh,
+            # The batch ends at the block that created new contracts; their logs in that block are
+            # fetched now, and the ranges after it are planned again with them followed.
+            cut = discovered[0][3]
+            fresh = fetcher.logs(cut, cut, addresses=[a for a, _, _, _ in discovered])
+            kept = [g for g in batch.logs if int(g["blockNumber"], 16) <= cut]
+            merged = sorted(kept + fresh,
                             key=lambda g: (int(g["blockNumber"], 16), int(g["logIndex"], 16)))  # fmt: skip
-            batch = fetcher.complete(batch.from_block, batch.to_block, merged,
-                                     batch.reversible_from, batch.headers)  # fmt: skip
+            batch = fetcher.complete(batch.from_block, cut, merged, batch.reversible_from,
+                                     batch.headers)  # fmt: skip
+            self._span = self.settings.initial_range  # the followed set's density changed
         projection = Projection(store, self.cache, contracts, batch.reversible_from)
         lines: list[str] = []
         events: list[dict[str, Any]] | None = []
@@ -337,28 +363,47 @@ class Indexer:
         counts: dict[int, int] = {}
         chain_id = self.chain_id
         headers = batch.headers
-        for raw in batch.logs:
+        by_topic = decoder.by_topic
+        handlers = HANDLERS_BY_KIND
+        current = -1
+        timestamp = 0
+        for raw in batch.logs:  # the hot loop: kept flat on purpose
             address = raw["address"].lower()
             known = contracts.get(address)
             if known is None:
                 continue
             topics = raw["topics"]
             data = raw["data"]
-            name, args, args_json = decoder.decode(topics, data)
+            entry = by_topic.get(topics[0]) if topics else None
+            if entry is None:
+                name, args, text = UNKNOWN, {}, "{}"
+            else:
+                try:
+                    name, (args, text) = entry[0], entry[1](topics, data)
+                except Exception as error:  # malformed data is stored raw, never fatal
+                    name, args, text = decoder.undecodable(entry[0], error)
             number = int(raw["blockNumber"], 16)
-            header = headers[number]
+            if number != current:
+                current = number
+                timestamp = int(headers[number]["timestamp"], 16)
+                projection.begin(number)
             event = Event(number, int(raw["logIndex"], 16), raw["blockHash"],
                           raw["transactionHash"], int(raw["transactionIndex"], 16), address,
-                          int(header["timestamp"], 16), known[0], known[1], name, args)  # fmt: skip
+                          timestamp, known[0], known[1], name, args)  # fmt: skip
             counts[number] = counts.get(number, 0) + 1
-            lines.append(copy_line(chain_id, event, topics, data, args_json))
+            if "\\" in text:
+                text = text.replace("\\", "\\\\")  # COPY's text format escapes backslashes
+            lines.append(
+                f"{chain_id}\t{number}\t{event.log_index}\t{event.block_hash}\t{event.tx_hash}\t"
+                f"{event.tx_index}\t{address}\t{name}\t{{{','.join(topics)}}}\t{data}\t{text}\t"
+                f"{timestamp}\n"
+            )
             if events is not None:
-                events.append(published(event, args_json))
+                events.append(published(event, text))
                 if len(events) > limit:
                     events = None
-            handler = HANDLERS.get((known[0], name))
+            handler = handlers[known[0]].get(name)
             if handler is not None:
-                projection.begin(number)
                 handler(projection, event)
         groups = projection.finish()
         to_hash = str(headers[batch.to_block]["hash"])
@@ -378,28 +423,25 @@ class Indexer:
             contracts=discovered,
             finalized_below=batch.reversible_from - 1 if batch.reversible_from > 0 else None,
         )  # fmt: skip
-        try:
-            store.write(write)
-        except BaseException:
-            self.cache.clear()
-            raise
-        self.cache.trim()
+        return write, (batch.from_block, started, events, len(lines)), bool(discovered)
+
+    def _after_commit(self, write: BatchWrite, note: Any) -> None:
+        """Metrics, progress, publishing and the caller's callback, once a batch is committed."""
+        from_block, started, events, count = note
         elapsed = time.monotonic() - started
-        count = len(lines)
         metrics.EVENTS.inc(count)
         metrics.EVENTS_PER_SECOND.set(count / elapsed if elapsed > 0 else 0)
-        metrics.INDEXED_BLOCK.set(batch.to_block)
+        metrics.INDEXED_BLOCK.set(write.to_block)
         metrics.BATCH_SECONDS.observe(elapsed)
-        self._progress_update(batch, count)
-        self._publish("added", batch.from_block, batch.to_block, (batch.to_block, to_hash), events,
+        self._progress_update(write.to_block - from_block + 1, count)
+        self._publish("added", from_block, write.to_block, (write.to_block, write.to_hash), events,
                       count)  # fmt: skip
         if self.on_commit is not None:
-            self.on_commit(batch.to_block)
-        return (batch.to_block, to_hash), bool(discovered)
+            self.on_commit(write.to_block)
 
     def _discover(self, batch: Batch, contracts: dict[str, tuple[str, int | None]],
                   decoder: Decoder) -> list[tuple[str, str, int | None, int]]:  # fmt: skip
-        """Contracts the registry created in this batch, followed from the block they appear in."""
+        """Contracts the registry created in the first block of the batch that creates any."""
         found: list[tuple[str, str, int | None, int]] = []
         for raw in batch.logs:
             topics = raw["topics"]
@@ -407,8 +449,10 @@ class Indexer:
                 continue
             if contracts.get(raw["address"].lower(), ("",))[0] != "registry":
                 continue
-            _, args, _ = decoder.decode(topics, raw["data"])
             block = int(raw["blockNumber"], 16)
+            if found and block != found[0][3]:
+                break
+            _, args, _ = decoder.decode(topics, raw["data"])
             for key, kind in (("shareToken", "share_token"), ("governor", "governor"),
                               ("timelock", "timelock")):  # fmt: skip
                 address = args["contracts"][key]
@@ -455,14 +499,14 @@ class Indexer:
         self.progress.events = 0
         self.progress.started = time.monotonic()
 
-    def _progress_update(self, batch: Batch, count: int) -> None:
+    def _progress_update(self, blocks: int, count: int) -> None:
         bar = self.progress
         if bar is None:
             return
         bar.events += count
         elapsed = max(1e-9, time.monotonic() - bar.started)
         bar.set_postfix(events=bar.events, events_per_s=int(bar.events / elapsed), refresh=False)
-        bar.update(batch.to_block - batch.from_block + 1)
+        bar.update(blocks)
         if bar.n >= bar.total:
             bar.close()
             self.progress = None

@@ -156,10 +156,12 @@ class RangeFetcher:
         return self._bits
 
     def _resize(self, count: int, seconds: float, span: int) -> None:
-        if count > 2 * self.target_logs or seconds > 5.0:
+        """Sizes the next range to bring about `target_logs` logs, within a factor of 4 per step."""
+        if seconds > 5.0:
             self.span = max(1, span // 2)
-        elif count < self.target_logs // 2 and seconds < 1.0 and span >= self.span:
-            self.span = min(self.max_span, span * 2)
+            return
+        ideal = span * self.target_logs // max(count, 1)
+        self.span = max(1, min(self.max_span, span * 4, max(span // 4, ideal)))
 
 
 class Prefetcher:

@@ -57,19 +57,22 @@ class Event:
 
 
 class EntityCache:
-    """Domain rows by (table, key), kept across batches, bounded in size."""
+    """Domain rows by table and key, kept across batches, bounded in size."""
 
     def __init__(self, limit: int = 200_000) -> None:
-        self.rows: dict[tuple[str, Key], Row] = {}
+        self.tables: defaultdict[str, dict[Key, Row]] = defaultdict(dict)
         self.limit = limit
 
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self.tables.values())
+
     def clear(self) -> None:
-        self.rows.clear()
+        self.tables.clear()
 
     def trim(self) -> None:
         """Forgets everything once over the limit (called between batches, when all rows are clean)."""
-        if len(self.rows) > self.limit:
-            self.rows.clear()
+        if len(self) > self.limit:
+            self.tables.clear()
 
 
 class Projection:
@@ -105,17 +108,15 @@ class Projection:
         if self._block is not None and self._journaled(self._block):
             self._close_group(self._block)
         elif self.dirty:
-            self.groups.append((None, dict(self.dirty)))
-            self.dirty = defaultdict(dict)
+            self._close_group(None)
         return self.groups
 
     def get(self, table: str, key: Key) -> Row | None:
         """The current row to change (marked as changed), or None if there is none."""
-        cache_key = (table, key)
-        row = self.cache.rows.get(cache_key)
+        rows = self.cache.tables[table]
+        row = rows.get(key)
         if row is None:
-            row = self.source.load(table, key) or _ABSENT
-            self.cache.rows[cache_key] = row
+            row = rows[key] = self.source.load(table, key) or _ABSENT
         if row is _ABSENT:
             return None
         self.dirty[table][key] = row
@@ -123,8 +124,7 @@ class Projection:
 
     def create(self, table: str, key: Key, **values: Any) -> Row:
         """A new row, with the table's defaults for columns not given."""
-        row = self.source.new_row(table, key, values)
-        self.cache.rows[(table, key)] = row
+        row = self.cache.tables[table][key] = self.source.new_row(table, key, values)
         self.dirty[table][key] = row
         return row
 
@@ -146,7 +146,9 @@ class Projection:
     def _journaled(self, block: int) -> bool:
         return self.reversible_from is not None and block >= self.reversible_from
 
-    def _close_group(self, block: int) -> None:
+    def _close_group(self, block: int | None) -> None:
+        """Copies the changed rows: later events (and the next batch) keep changing the originals
+        while these copies wait to be committed."""
         if self.dirty:
             snapshot = {t: {k: dict(r) for k, r in rows.items()} for t, rows in self.dirty.items()}
             self.groups.append((block, snapshot))

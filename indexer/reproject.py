@@ -7,14 +7,29 @@ change never means a re-fetch. It runs in one transaction: readers see the old s
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from indexer.abi import Abis
 from indexer.decode import Decoder
 from indexer.handlers import HANDLERS
 from indexer.projection import EntityCache, Event, Projection
-from indexer.store import Store
+from indexer.store import Key, Row, Store
 
 log = logging.getLogger(__name__)
+
+
+class _Cleared:
+    """Row source of a re-projection: the tables were just emptied, so a row the cache does not
+    hold does not exist (the store's reader would still see the rows before the clearing)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load(self, table: str, key: Key) -> Row | None:
+        return None
+
+    def new_row(self, table: str, key: Key, values: dict[str, Any]) -> Row:
+        return self.store.new_row(table, key, values)
 
 
 def reproject(store: Store, abis: Abis, *, chunk: int = 20_000) -> int:
@@ -34,7 +49,7 @@ def reproject(store: Store, abis: Abis, *, chunk: int = 20_000) -> int:
             rows = store.raw_logs(after, chunk)
             if not rows:
                 break
-            projection = Projection(store, cache, contracts, None)
+            projection = Projection(_Cleared(store), cache, contracts, None)
             for number, index, block_hash, tx_hash, tx_index, address, topics, data, ts in rows:
                 known = contracts.get(address)
                 if known is None:

@@ -41,11 +41,14 @@ class IndexerSettings(BaseSettings):
         default=128, ge=1, description="Blocks kept reversible below the head."
     )
     poll_interval: float = Field(default=0.5, gt=0)
-    initial_range: int = Field(default=2_000, ge=1)
+    initial_range: int = Field(default=10, ge=1)
     max_range: int = Field(default=100_000, ge=1)
     target_logs_per_request: int = Field(default=10_000, ge=1)
     prefetch_batches: int = Field(default=4, ge=1)
     header_batch_size: int = Field(default=200, ge=1)
+    switch_interval: float = Field(
+        default=0.0005, gt=0, description="Python's GIL switch interval."
+    )
     request_timeout: float = Field(default=30.0, gt=0)
     max_backoff: float = Field(default=10.0, gt=0)
     standby_poll: float = Field(default=1.0, gt=0)

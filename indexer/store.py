@@ -7,6 +7,7 @@ is one transaction: raw logs, blocks, domain rows and the checkpoint commit toge
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -107,6 +108,9 @@ class Store:
         self.database_url = database_url
         self.chain_id = chain_id
         self._conn: psycopg.Connection[Any] | None = None
+        # Rows the projection lacks are read on a connection of their own, so reading never
+        # waits for (or joins) the transaction the commit thread has open on the main one.
+        self._reader: psycopg.Connection[Any] | None = None
         self.tables: dict[str, TableInfo] = {}
         self.append_only: dict[str, TableInfo] = {}
 
@@ -120,15 +124,22 @@ class Store:
             raise DatabaseUnavailable(f"database unreachable: {error}") from error
         conn.adapters.register_loader("numeric", _IntegerNumericLoader)
         self._conn = conn
+        try:
+            reader = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as error:
+            self.close()
+            raise DatabaseUnavailable(f"database unreachable: {error}") from error
+        reader.adapters.register_loader("numeric", _IntegerNumericLoader)
+        self._reader = reader
         self._read_schema()
 
     def close(self) -> None:
-        """Closes the connection (which also gives up the leader lock)."""
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        """Closes the connections (which also gives up the leader lock)."""
+        for conn in (self._conn, self._reader):
+            if conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+        self._conn = self._reader = None
 
     @property
     def conn(self) -> psycopg.Connection[Any]:
@@ -187,9 +198,12 @@ class Store:
         """One domain row by its key (without the chain id), or None."""
         info = self.tables[table]
         where = " AND ".join(f'"{c}" = %s' for c in info.key)
-        with self.conn.cursor(row_factory=dict_row) as cur:
+        if self._reader is None or self._reader.closed:
+            raise DatabaseUnavailable("not connected")
+        with self._guard(), self._reader.cursor(row_factory=dict_row) as cur:
             cur.execute(f"SELECT * FROM {table} WHERE {where}", (self.chain_id, *key))
-            return cur.fetchone()
+            row: Row | None = cur.fetchone()
+        return row
 
     def new_row(self, table: str, key: Key, values: Mapping[str, Any]) -> Row:
         """A new domain row: the table's column defaults, the key, then `values`."""

@@ -137,7 +137,6 @@ def upgrade() -> None:
             tx_hash text NOT NULL, tx_index integer NOT NULL, address text NOT NULL,
             event text NOT NULL, topics text[] NOT NULL, data text NOT NULL, args jsonb NOT NULL,
             block_timestamp bigint NOT NULL, PRIMARY KEY (chain_id, block_number, log_index));
-        CREATE INDEX raw_logs_by_address ON raw_logs (chain_id, address, block_number, log_index);
         CREATE TABLE contracts (
             chain_id bigint, address text, kind text NOT NULL, asset_id numeric(78,0),
             block_number bigint NOT NULL, PRIMARY KEY (chain_id, address));
