@@ -312,6 +312,60 @@ def transfer(p: Projection, e: Event) -> None:
             asset["holder_count"] += 1
 
 
+class TransferRun:
+    """Share transfers of final blocks, summed per token and holder, applied to the rows at once.
+
+    Applying the sums gives the rows the `transfer` handler gives one event at a time: a holder's
+    balance and revenue correction move by its net amount (the accumulator cannot change inside a
+    run: a revenue deposit is an event with a handler, before which the run is applied), its
+    `updated_block` is the last block that moved it, the holder count follows who is above zero
+    before and after, and a new holder's `first_block` is the block it first appears in.
+    """
+
+    def __init__(self) -> None:
+        # token -> (asset id, {account: [net amount, first block, last block]}, [supply change, last block])
+        self.tokens: dict[str, tuple[int | None, dict[str, list[int]], list[int]]] = {}
+
+    def add(self, token: str, asset_id: int | None, sender: str, recipient: str, value: int,
+            block: int) -> None:  # fmt: skip
+        run = self.tokens.get(token)
+        if run is None:
+            run = self.tokens[token] = (asset_id, {}, [0, block])
+        accounts, supply = run[1], run[2]
+        supply[1] = block
+        for account, amount in ((sender, -value), (recipient, value)):
+            if account == ZERO_ADDRESS:
+                supply[0] -= amount
+                continue
+            moved = accounts.get(account)
+            if moved is None:
+                accounts[account] = [amount, block, block]
+            else:
+                moved[0] += amount
+                moved[2] = block
+
+    def apply(self, p: Projection) -> None:
+        """Writes the sums into the rows and starts a new run."""
+        for token, (asset_id, accounts, (supply, last_block)) in self.tokens.items():
+            asset = p.get("assets", (asset_id,))
+            if asset is None:
+                raise LookupError(f"transfers of {token} name asset {asset_id}, never registered")
+            asset["updated_block"] = last_block
+            asset["total_supply"] += supply
+            per_share = asset["magnified_revenue_per_share"]
+            for account, (amount, first_block, block) in accounts.items():
+                row = p.get("holders", (token, account)) or p.create(
+                    "holders", (token, account), asset_id=asset_id, first_block=first_block,
+                    updated_block=block,
+                )  # fmt: skip
+                before = row["balance"]
+                row["balance"] = after = before + amount
+                row["correction"] -= per_share * amount
+                row["updated_block"] = block
+                asset["holder_count"] += (after > 0) - (before > 0)
+        self.tokens.clear()
+
+
 @on("share_token", "DelegateChanged")
 def delegate_changed(p: Projection, e: Event) -> None:
     _holder(p, e, e.args["delegator"])["delegate"] = e.args["toDelegate"]

@@ -97,10 +97,14 @@ class Projection:
         self._block: int | None = None
 
     def begin(self, block: int) -> None:
-        """Marks the start of a block's events (closing the previous block's group if journaled)."""
+        """Marks the start of a block's events: a journaled block's changes form a group of their
+        own, and so do the changes of final blocks before the first journaled one."""
         if block != self._block:
-            if self._block is not None and self._journaled(self._block):
-                self._close_group(self._block)
+            previous = self._block
+            if previous is not None and self._journaled(previous):
+                self._close_group(previous)
+            elif self._journaled(block):
+                self._close_group(None)
             self._block = block
 
     def finish(self) -> list[tuple[int | None, dict[str, dict[Key, Row]]]]:
