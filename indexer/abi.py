@@ -116,24 +116,11 @@ class EventSpec:
         return tuple(p for p in self.inputs if not p.get("indexed"))
 
     def decoder(self) -> Any:
-        """A function (topics, data) -> dict of arguments, the fastest one this event allows."""
+        """A function (topics, data) -> dict of arguments, through eth-abi (any event)."""
         topic_decoders = [
             (p["name"], _word_decoder(p["type"]) or (lambda word: "0x" + word))
             for p in self.indexed
         ]
-        words = [(p["name"], _word_decoder(p["type"])) for p in self.unindexed]
-        if all(decode is not None for _, decode in words):
-
-            def fast(topics: list[str], data: str) -> dict[str, Any]:
-                args = {
-                    name: decode(topics[i + 1][2:])
-                    for i, (name, decode) in enumerate(topic_decoders)
-                }
-                for i, (name, decode) in enumerate(words):
-                    args[name] = decode(data[2 + 64 * i : 66 + 64 * i])
-                return args
-
-            return fast
         types = [canonical_type(p) for p in self.unindexed]
         unindexed = self.unindexed
 

@@ -356,7 +356,7 @@ class Indexer:
             batch = fetcher.complete(batch.from_block, cut, merged, batch.reversible_from,
                                      batch.headers)  # fmt: skip
             self._span = self.settings.initial_range  # the followed set's density changed
-        projection = Projection(store, self.cache, contracts, batch.reversible_from)
+        projection = Projection(store, self.cache, batch.reversible_from)
         lines: list[str] = []
         events: list[dict[str, Any]] | None = []
         limit = self.settings.publish_limit

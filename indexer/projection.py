@@ -81,15 +81,12 @@ class Projection:
     Args:
         source: Loads rows the cache lacks and builds new ones.
         cache: Rows kept between batches.
-        contracts: Followed contracts, address -> (kind, asset id); handlers add discovered ones.
         reversible_from: First block whose changes must be journaled per block, or None for none.
     """
 
-    def __init__(self, source: RowSource, cache: EntityCache,
-                 contracts: dict[str, tuple[str, int | None]], reversible_from: int | None) -> None:  # fmt: skip
+    def __init__(self, source: RowSource, cache: EntityCache, reversible_from: int | None) -> None:
         self.source = source
         self.cache = cache
-        self.contracts = contracts
         self.reversible_from = reversible_from
         self.dirty: dict[str, dict[Key, Row]] = defaultdict(dict)
         self.groups: list[tuple[int | None, dict[str, dict[Key, Row]]]] = []

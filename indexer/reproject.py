@@ -49,7 +49,7 @@ def reproject(store: Store, abis: Abis, *, chunk: int = 20_000) -> int:
             rows = store.raw_logs(after, chunk)
             if not rows:
                 break
-            projection = Projection(_Cleared(store), cache, contracts, None)
+            projection = Projection(_Cleared(store), cache, None)
             for number, index, block_hash, tx_hash, tx_index, address, topics, data, ts in rows:
                 known = contracts.get(address)
                 if known is None:

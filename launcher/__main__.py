@@ -18,29 +18,25 @@ import threading
 from pathlib import Path
 
 import click
-import requests
 
 from indexer import logs, services
 from indexer.engine import Indexer
 from indexer.exceptions import IndexerError
+from indexer.rpc import RpcClient
 from indexer.settings import IndexerSettings
 from launcher.anvil import ROOT, LocalChain
 
 DATA = ROOT / ".data"
 
 
-def _has_code(url: str, address: str) -> bool:
-    answer = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getCode",
-                                      "params": [address, "latest"]}, timeout=10).json()  # fmt: skip
-    return answer.get("result", "0x") not in ("0x", "0x0")
-
-
-def _deployed(url: str, deployments: Path) -> bool:
+def _deployed(rpc: RpcClient, deployments: Path) -> bool:
+    """Whether the deployments file names a registry that has code on this chain."""
     try:
         named = json.loads(deployments.read_text())["contracts"]
     except FileNotFoundError:
         return False
-    return _has_code(url, named["AssetRegistry"]["address"])
+    code = rpc.call("eth_getCode", [named["AssetRegistry"]["address"], "latest"])
+    return code not in ("0x", "0x0")
 
 
 def _ape(*args: str, rpc_url: str) -> None:
@@ -70,11 +66,10 @@ def main(port: int, metrics_port: int, fresh: bool) -> None:
             click.echo(f"anvil on {chain.url} ({'resumed' if chain.resumed else 'new chain'})")
         rpc_url = external_rpc or (chain.url if chain else "")
         settings = IndexerSettings(rpc_url=rpc_url)
-        chain_id = int(requests.post(rpc_url, json={"jsonrpc": "2.0", "id": 1,
-                                                    "method": "eth_chainId", "params": []},
-                                     timeout=10).json()["result"], 16)  # fmt: skip
+        rpc = RpcClient(rpc_url)
+        chain_id = rpc.chain_id()
         deployments = settings.deployments_dir / f"{chain_id}.json"
-        if not _deployed(rpc_url, deployments):
+        if not _deployed(rpc, deployments):
             if chain is None:
                 raise click.ClickException(
                     f"no platform on {rpc_url}: deploy it first with `ape run deploy --network ...`"

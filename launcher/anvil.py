@@ -6,7 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import requests
+from indexer.exceptions import IndexerError
+from indexer.rpc import RpcClient
 
 ROOT = Path(__file__).resolve().parent.parent
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
@@ -15,13 +16,14 @@ MNEMONIC = "test test test test test test test test test test test junk"
 
 def answers(url: str) -> bool:
     """True when a JSON-RPC node answers at `url`."""
+    client = RpcClient(url, timeout=2)
     try:
-        response = requests.post(
-            url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
-        )
-        return "result" in response.json()
-    except (requests.RequestException, ValueError):
+        client.chain_id()
+        return True
+    except IndexerError:
         return False
+    finally:
+        client.close()
 
 
 class LocalChain:

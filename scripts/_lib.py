@@ -292,14 +292,22 @@ def write_deployments(platform: Platform, chain_id: int, *, stablecoin: str | No
     """
     path = deployments_file(chain_id)
     path.parent.mkdir(parents=True, exist_ok=True)
+    record = deployments_record(platform, chain_id, stablecoin=stablecoin)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def deployments_record(
+    platform: Platform, chain_id: int, *, stablecoin: str | None = None
+) -> dict[str, Any]:
+    """What a deployments file holds: the chain id and each contract's address and block."""
     contracts: dict[str, dict[str, Any]] = {
         name: {"address": str(contract.address), "block": deployment_block(contract)}
         for name, contract in platform.contracts().items()
     }
     if stablecoin is not None:
         contracts["Stablecoin"] = {"address": str(stablecoin), "block": None}
-    path.write_text(json.dumps({"chain_id": chain_id, "contracts": contracts}, indent=2) + "\n")
-    return path
+    return {"chain_id": chain_id, "contracts": contracts}
 
 
 def load_deployments(chain_id: int) -> dict[str, Any]:

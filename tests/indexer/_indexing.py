@@ -182,12 +182,9 @@ def tip(database_url: str) -> tuple[int, str] | None:
 
 
 def checkpoint(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        try:
-            row = conn.execute("SELECT max(block_number) FROM checkpoints").fetchone()
-        except psycopg.errors.UndefinedTable:
-            return -1
-    return -1 if row is None or row[0] is None else int(row[0])
+    """The checkpoint's block number, or -1 before the first commit."""
+    found = tip(database_url)
+    return -1 if found is None else found[0]
 
 
 def state(database_url: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -14,7 +14,7 @@ import pytest
 from _indexing import ROOT, Anvil, Databases
 
 from indexer import services
-from scripts._lib import Platform, deployment_block
+from scripts._lib import Platform, deployments_record
 
 MACHINE_POSTGRES = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MACHINE_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -84,13 +84,8 @@ def platform_deployments(platform: Platform, tmp_path_factory: pytest.TempPathFa
     from ape import chain
 
     folder = tmp_path_factory.mktemp("deployments")
-    contracts = {
-        name: {"address": str(contract.address), "block": deployment_block(contract)}
-        for name, contract in platform.contracts().items()
-    }
-    (folder / f"{chain.chain_id}.json").write_text(
-        json.dumps({"chain_id": chain.chain_id, "contracts": contracts})
-    )
+    record = deployments_record(platform, chain.chain_id)
+    (folder / f"{chain.chain_id}.json").write_text(json.dumps(record))
     return folder
 
 
