@@ -88,6 +88,7 @@ class Indexer:
         self.store: Store | None = None
         self.cache = EntityCache()
         self.failures = 0
+        self.node_head = 0
         self.progress: Any = None
         self._span = settings.initial_range
         self._caught_up = False
@@ -189,6 +190,7 @@ class Indexer:
         while not stop.is_set():
             checkpoint = store.checkpoint()
             head = self.rpc.block_number()
+            self.node_head = head
             metrics.CHAIN_HEAD.set(head)
             if checkpoint is not None:
                 metrics.INDEXED_BLOCK.set(checkpoint[0])
@@ -427,6 +429,7 @@ class Indexer:
             expected=checkpoint,
             to_block=batch.to_block,
             to_hash=to_hash,
+            chain_head=max(self.node_head, batch.to_block),
             raw_copy="".join(lines).encode(),
             blocks=[
                 (n, h["hash"], h["parentHash"], int(h["timestamp"], 16), counts.get(n, 0),
@@ -494,7 +497,8 @@ class Indexer:
         if self._publisher is None:
             assert self.chain_id is not None
             self._publisher = Publisher(self.redis_url, self.chain_id,
-                                        limit=self.settings.publish_limit)  # fmt: skip
+                                        limit=self.settings.publish_limit,
+                                        namespace=self.settings.redis_namespace)  # fmt: skip
         self._publisher.publish(status, from_block=first, to_block=last, head=head,
                                 count=count, events=events)  # fmt: skip
 

@@ -18,9 +18,13 @@ import redis
 log = logging.getLogger(__name__)
 
 
-def channel(chain_id: int) -> str:
-    """The pub/sub channel of a chain's indexed events."""
-    return f"platform:{chain_id}:events"
+def channel(chain_id: int, namespace: str = "platform") -> str:
+    """The pub/sub channel of a chain's indexed events.
+
+    Pub/sub channels are global to a Redis server (whatever the database number), so deployments
+    sharing one server set distinct namespaces (`REDIS_NAMESPACE`).
+    """
+    return f"{namespace}:{chain_id}:events"
 
 
 class Publisher:
@@ -30,10 +34,12 @@ class Publisher:
         redis_url: The Redis server, or None to publish nothing.
         chain_id: Names the channel.
         limit: Most events sent in full in one message.
+        namespace: Prefix of the channel (see `channel`).
     """
 
-    def __init__(self, redis_url: str | None, chain_id: int, *, limit: int) -> None:
-        self.channel = channel(chain_id)
+    def __init__(self, redis_url: str | None, chain_id: int, *, limit: int,
+                 namespace: str = "platform") -> None:  # fmt: skip
+        self.channel = channel(chain_id, namespace)
         self.limit = limit
         self.chain_id = chain_id
         self._client = (

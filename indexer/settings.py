@@ -29,6 +29,11 @@ class IndexerSettings(BaseSettings):
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "INDEXER_REDIS_URL")
     )
+    redis_namespace: str = Field(
+        default="platform",
+        validation_alias=AliasChoices("REDIS_NAMESPACE", "INDEXER_REDIS_NAMESPACE"),
+        description="Prefix of the Redis channel, shared with the API.",
+    )
     data_dir: Path = ROOT / ".data"
     deployments_dir: Path = Field(
         default=ROOT / "deployments",

@@ -83,11 +83,13 @@ class BatchWrite:
         appends: Rows of the append-only tables.
         contracts: Newly followed contracts (address, kind, asset_id, block_number).
         finalized_below: Blocks at or below this are final: their journal can go.
+        chain_head: The node's head when the batch was planned (for the API's lag).
     """
 
     expected: tuple[int, str] | None
     to_block: int
     to_hash: str
+    chain_head: int | None = None
     raw_copy: bytes = b""
     blocks: list[tuple[Any, ...]] = field(default_factory=list)
     groups: list[tuple[int | None, dict[str, dict[Key, Row]]]] = field(default_factory=list)
@@ -279,10 +281,11 @@ class Store:
             if batch.finalized_below is not None:
                 self._finalize(cur, batch.finalized_below)
             cur.execute(
-                "INSERT INTO checkpoints (chain_id, block_number, block_hash) VALUES (%s, %s, %s)"
-                " ON CONFLICT (chain_id) DO UPDATE SET block_number = EXCLUDED.block_number,"
-                " block_hash = EXCLUDED.block_hash, updated_at = now()",
-                (self.chain_id, batch.to_block, batch.to_hash),
+                "INSERT INTO checkpoints (chain_id, block_number, block_hash, chain_head)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (chain_id) DO UPDATE SET"
+                " block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,"
+                " chain_head = EXCLUDED.chain_head, updated_at = now()",
+                (self.chain_id, batch.to_block, batch.to_hash, batch.chain_head or batch.to_block),
             )
 
     def rollback_to(self, ancestor: int, ancestor_hash: str) -> list[dict[str, Any]]:

@@ -1,18 +1,26 @@
 """Fixtures shared by every test: role accounts, the deployed platform, asset factories and the
-actions many tests take (buying, depositing revenue, selling on the market, pausing, reporting)."""
+actions many tests take (buying, depositing revenue, selling on the market, pausing, reporting);
+and for the indexer and API tests, PostgreSQL and Redis (the machine's when they answer, else
+embedded ones), fresh databases and the demo's chain on an anvil of its own."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+from _stack import ROOT, Anvil, Databases
 from ape import accounts, chain, project
 from ape.api import AccountAPI, ReceiptAPI, TestAccountAPI
 from ape.contracts import ContractInstance
 from ape_test.accounts import TestAccountContainer
 from eth_account import Account
 
+from indexer import services
 from scripts._lib import (
     DAY,
     OPERATOR_ROLE,
@@ -326,3 +334,65 @@ def hostile_asset(
     platform.registry.setPaymentTokenAllowed(hostile, True, sender=admin)
     params = asset_params(payment_token=hostile, treasury=treasury, total_shares=100)
     return register_asset(platform, operator, params)
+
+
+MACHINE_POSTGRES = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+MACHINE_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server to create test databases on: the machine's, else an embedded one."""
+    if services.server_answers(MACHINE_POSTGRES):
+        yield MACHINE_POSTGRES
+        return
+    with services.postgres(None, tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server: the machine's, else an embedded one."""
+    if services.server_answers(MACHINE_REDIS):
+        yield MACHINE_REDIS
+        return
+    with services.redis(None, tmp_path_factory.mktemp("redis")) as url:
+        os.environ["TEST_REDIS_URL"] = url
+        yield url
+
+
+@pytest.fixture
+def new_database(postgres_admin_url: str) -> Iterator[Callable[[], str]]:
+    """Makes empty databases, dropped when the test ends."""
+    databases = Databases(postgres_admin_url)
+    yield databases.create
+    databases.drop_all()
+
+
+@pytest.fixture
+def database_url(new_database: Callable[[], str]) -> str:
+    """One empty database for the test."""
+    return new_database()
+
+
+@pytest.fixture(scope="session")
+def demo_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A chain of its own after the demo story (`ape run demo`): (RPC URL, deployments folder).
+
+    Tests only read it: nothing is sent to it after the demo.
+    """
+    node = Anvil()
+    deployments = tmp_path_factory.mktemp("demo-deployments")
+    env = dict(os.environ, APE_FOUNDRY_HOST=node.url, DEPLOYMENTS_DIR=str(deployments))
+    ape = Path(sys.executable).parent / "ape"
+    done = subprocess.run(
+        [str(ape), "run", "demo", "--network", "ethereum:local:foundry"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        node.stop()
+        pytest.fail(f"the demo failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    try:
+        yield node.url, deployments
+    finally:
+        node.stop()

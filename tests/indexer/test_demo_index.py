@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from _indexing import (
+from _stack import (
     FaultyNode,
     Output,
     Views,
@@ -40,7 +40,7 @@ from indexer.store import Store
 @pytest.fixture(scope="module")
 def reference(demo_chain: tuple[str, Path], postgres_admin_url: str) -> Iterator[str]:
     """The demo chain indexed once, without interruption: what every other run must equal."""
-    from _indexing import Databases
+    from _stack import Databases
 
     databases = Databases(postgres_admin_url)
     url = databases.create()

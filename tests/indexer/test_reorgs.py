@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _indexing import Views, assert_same_state, following, head, index, rpc, settings_for
+from _stack import Views, assert_same_state, following, head, index, rpc, settings_for
 from ape import chain
 from ape.api import AccountAPI
 from eth_abi import encode

@@ -1,5 +1,6 @@
-"""What the indexer tests share: a local anvil of their own, a faulty node in front of one, fresh
-databases, contract views over JSON-RPC, and the indexer run in-process or as a process."""
+"""What the indexer and API tests share: a local anvil of their own, a faulty node in front of
+one, fresh databases, contract views over JSON-RPC, and the indexer run in-process or as a
+process."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from indexer.abi import canonical_type
 from indexer.engine import Indexer
 from indexer.settings import IndexerSettings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 # Tables whose content must be identical between two indexes of the same chain (what a reorg,
 # a crash or a re-projection must not change). Journal, history and timing columns are left out.

@@ -1,0 +1,181 @@
+"""The FastAPI application: state made once per process, every router, errors, limits, metrics.
+
+`create_app(settings)` builds it; `python -m api` serves it with uvicorn. Routers are the modules
+of `api.routes` (each defines `router`), included in name order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api import metrics, problems, routes
+from api.auth import tokens
+from api.cache import ReadCache
+from api.chain import IndexedHead
+from api.db import Database
+from api.ratelimit import RateLimiter, bearer_subject
+from api.settings import ApiSettings
+from api.state import AppState
+from indexer.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Co-ownership of renewable energy assets: read the indexed state of the platform's contracts
+(assets, holdings, revenue, production, governance, market), follow it live over WebSocket,
+and prepare **unsigned** transactions for your own wallet to sign.
+
+* Amounts are uint256 values as **decimal strings**; addresses are EIP-55 checksummed.
+* Lists are cursor-paginated: pass `next_cursor` back as `cursor`.
+* Errors are RFC 9457 problem details.
+* Sign in with Ethereum (`/auth/nonce`, `/auth/verify`) for a bearer token.
+"""
+
+
+class ConfigurationError(RuntimeError):
+    """The API cannot start as configured (no database, no chain to serve)."""
+
+
+async def resolve_chain_id(settings: ApiSettings, db: Database) -> int:
+    """The chain to serve: the setting, else the index's only chain, else the node's."""
+    if settings.chain_id is not None:
+        return settings.chain_id
+    rows = await db.fetch("SELECT chain_id FROM checkpoints")
+    if len(rows) == 1:
+        return int(rows[0]["chain_id"])
+    if len(rows) > 1:
+        raise ConfigurationError("the index holds several chains: set API_CHAIN_ID")
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            answer = await client.post(
+                settings.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}
+            )
+            return int(answer.json()["result"], 16)
+    except (httpx.HTTPError, KeyError, ValueError) as error:
+        raise ConfigurationError(
+            f"no chain to serve: the index is empty and the node at {settings.rpc_url} did not"
+            " answer; set API_CHAIN_ID or start the node"
+        ) from error
+
+
+def _include_routers(app: FastAPI) -> None:
+    for module in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        loaded = importlib.import_module(f"{routes.__name__}.{module.name}")
+        router = getattr(loaded, "router", None)
+        if router is not None:
+            app.include_router(router, responses=problems.PROBLEM_RESPONSES)
+        mount = getattr(loaded, "mount", None)
+        if mount is not None:
+            mount(app)
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    """The API for a configured database (`settings.database_url` must be set)."""
+    if settings.database_url is None:
+        raise ConfigurationError("DATABASE_URL is not set (python -m api starts an embedded one)")
+    database_url = settings.database_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(upgrade, database_url)
+        db = Database(database_url, size=settings.db_pool_size)
+        await db.open()
+        redis = (
+            None
+            if settings.redis_url is None
+            else aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+        )
+        try:
+            chain_id = await resolve_chain_id(settings, db)
+            prefix = f"{settings.redis_namespace}:{chain_id}:api"
+            head = IndexedHead(db, chain_id, interval=settings.head_poll_seconds)
+            await head.start()
+            state = AppState(
+                settings=settings,
+                chain_id=chain_id,
+                db=db,
+                redis=redis,
+                head=head,
+                cache=ReadCache(redis, prefix, seconds=settings.cache_seconds),
+                jwt_key=tokens.signing_key(settings),
+            )
+            app.state.platform = state
+            app.state.limiter = RateLimiter(redis, prefix)
+            for hook in app.state.startup_hooks:
+                await hook(state)
+            try:
+                yield
+            finally:
+                for hook in reversed(app.state.shutdown_hooks):
+                    await hook(state)
+                await head.stop()
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await db.close()
+
+    app = FastAPI(
+        title="Energy co-ownership API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+    problems.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+
+    @app.middleware("http")
+    async def limit_and_measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
+        if limiter is not None and request.url.path not in ("/healthz", "/readyz", "/metrics"):
+            state: AppState = request.app.state.platform
+            client = request.client.host if request.client else "unknown"
+            wait = await limiter.over("ip", client, settings.rate_limit_per_minute)
+            address = bearer_subject(settings, state.jwt_key, request.headers.get("authorization"))
+            if wait is None and address is not None:
+                wait = await limiter.over(
+                    "address", address, settings.rate_limit_per_address_per_minute
+                )
+            if wait is not None:
+                return problems.problem_response(
+                    request, 429, f"too many requests: try again in {wait} s", "rate-limited",
+                    headers={"Retry-After": str(wait)},
+                )  # fmt: skip
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        metrics.REQUESTS.labels(name, request.method, str(response.status_code)).inc()
+        metrics.LATENCY.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        state: AppState = request.app.state.platform
+        metrics.INDEXED_BLOCK.set(state.head.block)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    _include_routers(app)
+    return app

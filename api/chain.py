@@ -1,0 +1,81 @@
+"""What the API knows of the index's progress, refreshed in the background.
+
+`IndexedHead` polls the checkpoint (one indexed primary-key read) a few times a second, so every
+request can key its cache on the indexed block without a query of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from api.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The index's checkpoint and the node's head when it was written."""
+
+    block_number: int
+    block_hash: str
+    chain_head: int
+
+
+class IndexedHead:
+    """The latest checkpoint of one chain.
+
+    Args:
+        db: The index.
+        chain_id: The chain.
+        interval: Seconds between reads.
+    """
+
+    def __init__(self, db: Database, chain_id: int, *, interval: float) -> None:
+        self.db = db
+        self.chain_id = chain_id
+        self.interval = interval
+        self.current: Head | None = None
+        self.changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> Head | None:
+        """Reads the checkpoint now."""
+        row = await self.db.fetch_one(
+            "SELECT block_number, block_hash, chain_head FROM checkpoints WHERE chain_id = %s",
+            (self.chain_id,),
+        )
+        head = None if row is None else Head(
+            row["block_number"], row["block_hash"], row["chain_head"] or row["block_number"]
+        )  # fmt: skip
+        if head != self.current:
+            self.current = head
+            self.changed.set()
+            self.changed = asyncio.Event()
+        return head
+
+    async def start(self) -> None:
+        await self.refresh()
+        self._task = asyncio.create_task(self._poll(), name="indexed-head")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.refresh()
+            except Exception as error:  # the database may be restarting: keep the last head
+                log.warning("could not read the checkpoint", extra={"error": str(error)})
+
+    @property
+    def block(self) -> int:
+        """The indexed block number (-1 before the first commit)."""
+        return -1 if self.current is None else self.current.block_number

@@ -1,0 +1,107 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`).
+
+Routes and dependencies raise `Problem` (an HTTPException) with a status, a plain-words `detail`
+and a short `type` slug; validation errors list each bad field with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://docs.energy-coownership.example/problems/"
+
+
+class ProblemDetail(BaseModel):
+    """An error, as RFC 9457 describes it."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class Problem(HTTPException):
+    """An error answer with a reason: raise it in routes and dependencies.
+
+    Args:
+        status: The HTTP status.
+        detail: What went wrong, in words a user can act on.
+        kind: A short slug naming the kind of problem (`not-found`, `invalid-cursor`...).
+        extra: More members of the problem object (e.g. the decoded revert).
+        headers: Response headers (e.g. `Retry-After`, `WWW-Authenticate`).
+    """
+
+    def __init__(self, status: int, detail: str, kind: str | None = None, *,
+                 extra: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
+        super().__init__(status_code=status, detail=detail, headers=headers)
+        self.kind = kind or _slug(status)
+        self.extra = extra or {}
+
+
+def _slug(status: int) -> str:
+    return HTTPStatus(status).phrase.lower().replace(" ", "-")
+
+
+def problem_response(request: Request, status: int, detail: str, kind: str | None = None, *,
+                     extra: dict[str, Any] | None = None,
+                     headers: Mapping[str, str] | None = None) -> Response:  # fmt: skip
+    """The problem+json response for an error."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (kind or _slug(status)),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **(extra or {}),
+    }
+    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE,
+                    headers=dict(headers) if headers else None)  # fmt: skip
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location if part != "body") or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Makes every error of the app a problem+json answer."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if isinstance(error, Problem):
+            return problem_response(request, error.status_code, str(error.detail), error.kind,
+                                    extra=error.extra, headers=error.headers)  # fmt: skip
+        return problem_response(request, error.status_code, str(error.detail),
+                                headers=error.headers)  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        errors = [
+            {"field": _field(tuple(e.get("loc", ()))), "reason": str(e.get("msg", "invalid"))}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "invalid request"
+        return problem_response(request, 422, detail, "invalid-request", extra={"errors": errors})
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemDetail, "content": {MEDIA_TYPE: {}}, "description": description}
+    for status, description in (
+        (400, "Bad request"),
+        (404, "Not found"),
+        (422, "Invalid input, or a transaction that would revert"),
+        (429, "Rate limited"),
+    )
+}
+"""OpenAPI `responses` for the errors every route can give."""

@@ -1,0 +1,1 @@
+"""One module per resource, each with an `APIRouter` named `router` (included by `api.app`)."""

@@ -1,0 +1,102 @@
+"""The API's settings: one object, read from `API_*` variables and the shared URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ApiSettings(BaseSettings):
+    """Everything the API can be told.
+
+    `DATABASE_URL`, `REDIS_URL`, `RPC_URL` and `DEPLOYMENTS_DIR` are shared with the indexer and
+    the scripts, so they are read without the prefix; everything else is `API_<NAME>`. Secrets
+    have no default outside development.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="API_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None, description="The URL people open (SIWE domain and URI); host:port if unset."
+    )
+    rpc_url: str = Field(
+        default="http://127.0.0.1:8545", validation_alias=AliasChoices("RPC_URL", "API_RPC_URL")
+    )
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "API_DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "API_REDIS_URL")
+    )
+    redis_namespace: str = Field(
+        default="platform",
+        validation_alias=AliasChoices("REDIS_NAMESPACE", "API_REDIS_NAMESPACE"),
+        description="Prefix of every Redis key and channel, shared with the indexer.",
+    )
+    deployments_dir: Path = Field(
+        default=ROOT / "deployments",
+        validation_alias=AliasChoices("DEPLOYMENTS_DIR", "API_DEPLOYMENTS_DIR"),
+    )
+    build_file: Path = ROOT / ".build" / "__local__.json"
+    data_dir: Path = ROOT / ".data"
+    chain_id: int | None = Field(
+        default=None, description="The chain served; read from the index or the node if unset."
+    )
+
+    # Sign-in and tokens.
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of the access tokens, at least 32 bytes."
+    )
+    jwt_issuer: str = "energy-coownership"
+    jwt_audience: str = "energy-coownership-api"
+    access_token_seconds: int = Field(default=900, ge=30)
+    refresh_token_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    siwe_nonce_seconds: int = Field(default=300, ge=10)
+    siwe_max_age_seconds: int = Field(
+        default=600, ge=10, description="Oldest issued-at accepted for a sign-in message."
+    )
+    clock_skew_seconds: int = Field(default=30, ge=0)
+
+    # Limits.
+    page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=200, ge=1)
+    rate_limit_per_minute: int = Field(default=1200, ge=1, description="Requests per IP.")
+    rate_limit_per_address_per_minute: int = Field(default=600, ge=1)
+    ws_connections_per_client: int = Field(default=16, ge=1)
+    ws_max_subscriptions: int = Field(default=32, ge=1)
+    ws_queue_size: int = Field(default=1024, ge=1)
+    ws_max_message_bytes: int = Field(default=16_384, ge=256)
+    ws_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    ws_resume_limit: int = Field(
+        default=10_000, ge=1, description="Most events replayed to one resuming client."
+    )
+    graphql_max_depth: int = Field(default=8, ge=1)
+    graphql_max_complexity: int = Field(default=500, ge=1)
+
+    # Reads.
+    cache_seconds: int = Field(default=60, ge=1)
+    head_poll_seconds: float = Field(default=0.25, gt=0)
+    ready_max_lag_blocks: int = Field(default=50, ge=0)
+    cors_origins: list[str] = Field(default_factory=list)
+    db_pool_size: int = Field(default=8, ge=1)
+
+    @model_validator(mode="after")
+    def _secrets_outside_development(self) -> ApiSettings:
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value().encode()) < 32:
+            raise ValueError("API_JWT_SECRET must be at least 32 bytes")
+        if self.environment != "development" and self.jwt_secret is None:
+            raise ValueError("API_JWT_SECRET is required outside development")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the API (and the dApp page)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,25 @@
+"""What every request shares: settings, the database, Redis, the indexed head and the cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from api.cache import ReadCache
+from api.chain import IndexedHead
+from api.db import Database
+from api.settings import ApiSettings
+
+
+@dataclass
+class AppState:
+    """The API's long-lived objects, made once per process in `api.app`'s lifespan."""
+
+    settings: ApiSettings
+    chain_id: int
+    db: Database
+    redis: aioredis.Redis | None
+    head: IndexedHead
+    cache: ReadCache
+    jwt_key: bytes
