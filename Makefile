@@ -44,10 +44,11 @@ PY_DIRS := $(wildcard scripts tests bench indexer launcher api)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
-.PHONY: help install compile lint fmt slither gas-check test run indexer bench-gas bench-indexer clean
+.PHONY: help install compile lint fmt slither gas-check test run indexer api bench-gas bench-indexer \
+	bench-api bench-feed clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 install: $(UV_STAMP) $(VENV_STAMP) $(NPM_STAMP) ## Install uv, the Python venv and node_modules (idempotent)
 	@rm -rf $(OZ_BUILD_DIRS)
@@ -94,17 +95,26 @@ slither: install ## Static analysis of contracts/ with Slither
 test: install lint slither gas-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
 	ape test $(ARGS)
 
-run: install compile ## anvil, deploy + demo on a new chain, indexer on embedded PostgreSQL/Redis
+run: install compile ## anvil, deploy + demo on a new chain, indexer and API on embedded PostgreSQL/Redis
 	$(VENV)/bin/python -m launcher $(ARGS)
 
 indexer: install compile ## The indexer alone: `make indexer ARGS="run --rpc-url ..."`
 	$(VENV)/bin/python -m indexer $(or $(ARGS),run)
+
+api: install compile ## The API alone: `make api ARGS="--port 8000 --workers 2"`
+	$(VENV)/bin/python -m api $(ARGS)
 
 bench-gas: install ## Run the gas report and refresh bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py
 
 bench-indexer: install compile ## Index N share transfers; compare with fetch-alone and COPY-alone
 	$(VENV)/bin/python bench/indexer_bench.py $(ARGS)
+
+bench-api: install compile ## Reads at 64 clients (rps, p50/p99) beside pgbench on the same database
+	$(VENV)/bin/python bench/api_bench.py $(ARGS)
+
+bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered latency p50/p99
+	$(VENV)/bin/python bench/feed_bench.py $(ARGS)
 
 gas-check: install ## Fail when gas differs from the committed bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py --check

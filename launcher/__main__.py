@@ -25,6 +25,7 @@ from indexer.exceptions import IndexerError
 from indexer.rpc import RpcClient
 from indexer.settings import IndexerSettings
 from launcher.anvil import ROOT, LocalChain
+from launcher.api_process import ApiProcess
 
 DATA = ROOT / ".data"
 
@@ -48,9 +49,11 @@ def _ape(*args: str, rpc_url: str) -> None:
 @click.command()
 @click.option("--port", default=8545, show_default=True, help="Port of the local anvil.")
 @click.option("--metrics-port", type=int, default=9101, show_default=True)
+@click.option("--api-port", type=int, default=8000, show_default=True, help="Port of the API.")
 @click.option("--fresh", is_flag=True, help="Forget the previous chain and index; start again.")
-def main(port: int, metrics_port: int, fresh: bool) -> None:
-    """Runs anvil, deploys, plays the demo on a new chain and follows it with the indexer."""
+def main(port: int, metrics_port: int, api_port: int, fresh: bool) -> None:
+    """Runs anvil, deploys, plays the demo on a new chain, follows it with the indexer and serves
+    the API."""
     logs.configure("INFO")
     if fresh:
         shutil.rmtree(DATA, ignore_errors=True)
@@ -81,8 +84,16 @@ def main(port: int, metrics_port: int, fresh: bool) -> None:
             from indexer import metrics
 
             metrics.serve(metrics_port)
-            _banner(rpc_url, chain_id, database_url, redis_url, metrics_port)
-            Indexer(settings, database_url, redis_url).run(stop)
+            api = ApiProcess(api_port, {
+                "DATABASE_URL": database_url, "REDIS_URL": redis_url, "RPC_URL": rpc_url,
+                "DEPLOYMENTS_DIR": str(settings.deployments_dir),
+            })  # fmt: skip
+            api.start()
+            try:
+                _banner(rpc_url, chain_id, database_url, redis_url, metrics_port, api.url)
+                Indexer(settings, database_url, redis_url).run(stop)
+            finally:
+                api.stop()
     except KeyboardInterrupt:
         click.echo("\nstopping")
     except (IndexerError, subprocess.CalledProcessError, RuntimeError) as error:
@@ -92,17 +103,19 @@ def main(port: int, metrics_port: int, fresh: bool) -> None:
             chain.stop()
 
 
-def _banner(
-    rpc_url: str, chain_id: int, database_url: str, redis_url: str, metrics_port: int
-) -> None:
+def _banner(rpc_url: str, chain_id: int, database_url: str, redis_url: str, metrics_port: int,
+            api_url: str) -> None:  # fmt: skip
+    ws_url = api_url.replace("http", "ws", 1)
     click.echo(
         "\nThe platform is running.\n"
+        f"  API        {api_url}  (docs {api_url}/docs, GraphQL {api_url}/graphql,"
+        f" feeds {ws_url}/ws)\n"
         f"  Chain      {rpc_url} (chain id {chain_id}); add it to MetaMask as a network\n"
         "  Test key   0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
         " (anvil account 0; import it into MetaMask)\n"
         f"  Database   {database_url}\n"
         f"  Redis      {redis_url}\n"
-        f"  Metrics    http://127.0.0.1:{metrics_port}/metrics\n"
+        f"  Metrics    http://127.0.0.1:{metrics_port}/metrics (indexer), {api_url}/metrics (API)\n"
         "The indexer follows the chain; Ctrl-C stops everything, `make run` resumes.\n"
     )
 
