@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import eth_abi
 import psycopg
@@ -28,6 +28,9 @@ from eth_utils import keccak
 from indexer.abi import canonical_type
 from indexer.engine import Indexer
 from indexer.settings import IndexerSettings
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[1]
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
@@ -93,7 +96,9 @@ class Views:
         self.url = url
         self.types = json.loads((ROOT / ".build" / "__local__.json").read_text())["contractTypes"]
 
-    def call(self, contract_type: str, address: str, function: str, *args: Any) -> Any:
+    def call(self, contract_type: str, address: str, function: str, *args: Any,
+             block: int | str = "latest") -> Any:  # fmt: skip
+        """A view's result, at the latest block or at `block` (a number or a tag)."""
         abi = next(
             f
             for f in self.types[contract_type]["abi"]
@@ -105,7 +110,8 @@ class Views:
         outputs = [canonical_type(p) for p in abi["outputs"]]
         selector = keccak(text=f"{function}({','.join(inputs)})")[:4]
         data = "0x" + (selector + eth_abi.encode(inputs, list(args))).hex()
-        result = rpc(self.url, "eth_call", {"to": address, "data": data}, "latest")
+        tag = hex(block) if isinstance(block, int) else block
+        result = rpc(self.url, "eth_call", {"to": address, "data": data}, tag)
         values = eth_abi.decode(outputs, bytes.fromhex(result[2:]))
         return values[0] if len(values) == 1 else values
 
@@ -366,3 +372,44 @@ class FaultyNode:
         forwarded = requests.post(self.target, data=body,
                                   headers={"Content-Type": "application/json"}, timeout=30)  # fmt: skip
         return forwarded.status_code, forwarded.content
+
+
+class Replay:
+    """The demo chain indexed again from its start into a database of its own, up to a chosen
+    block, with the API (no cache) over it: what the API said at a past block, to compare with the
+    contracts' views at that block (`views.call(..., block=n)`)."""
+
+    def __init__(self, indexer: Indexer, client: TestClient) -> None:
+        self.indexer = indexer
+        self.client = client
+        self.block = -1
+
+    def to(self, block: int) -> TestClient:
+        """Indexes up to `block` (forward only) and gives the API over that index."""
+        if block < self.block:
+            raise ValueError(f"the replay is at block {self.block}; it only goes forward")
+        self.indexer.run(until=block)
+        self.block = block
+        return self.client
+
+
+def walk(
+    client: TestClient, path: str, params: dict[str, Any] | None = None, *, limit: int = 2
+) -> list[dict[str, Any]]:
+    """Every item of a list, `limit` at a time, following `next_cursor` to the last page; checks
+    each page's size and that no item comes twice."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**(params or {}), "limit": limit, **({"cursor": cursor} if cursor else {})}
+        answer = client.get(path, params=query)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert len(page["data"]) <= limit
+        items += page["data"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert len(page["data"]) == limit, "only the last page may be short"
+    assert len({repr(item) for item in items}) == len(items), "an item came twice"
+    return items
