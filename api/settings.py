@@ -81,6 +81,15 @@ class ApiSettings(BaseSettings):
     graphql_max_depth: int = Field(default=8, ge=1)
     graphql_max_complexity: int = Field(default=500, ge=1)
 
+    # Transactions prepared for wallets (simulated on the node, never signed here).
+    rpc_timeout_seconds: float = Field(default=10.0, gt=0, description="Per node request.")
+    gas_margin_percent: int = Field(
+        default=25, ge=0, le=500, description="Added to each gas estimate."
+    )
+    permit_seconds: int = Field(
+        default=3600, ge=60, description="Default validity of a permit to sign."
+    )
+
     # Reads.
     cache_seconds: int = Field(default=60, ge=1)
     head_poll_seconds: float = Field(default=0.25, gt=0)

@@ -1,0 +1,1 @@
+"""Unsigned transactions for wallets: ABIs, revert words, simulation, and each action's plan."""
