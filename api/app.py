@@ -11,7 +11,7 @@ import importlib
 import logging
 import pkgutil
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, problems, routes
 from api.auth import tokens
@@ -26,6 +27,7 @@ from api.cache import ReadCache
 from api.chain import IndexedHead
 from api.db import Database
 from api.ratelimit import RateLimiter, bearer_subject
+from api.responses import ServeCached
 from api.settings import ApiSettings
 from api.state import AppState
 from indexer.migrate import upgrade
@@ -70,6 +72,77 @@ async def resolve_chain_id(settings: ApiSettings, db: Database) -> int:
         ) from error
 
 
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class LimitAndMeasure:
+    """Rate limits every HTTP request (but health and metrics) and records its route, status and
+    duration.
+
+    A plain ASGI middleware: `@app.middleware("http")` (Starlette's `BaseHTTPMiddleware`) runs
+    the app in a task of its own behind memory streams, which cost about a third of a cached
+    read's time under load.
+
+    Args:
+        app: The application it wraps.
+        settings: The limits.
+    """
+
+    def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        limited = await self._limited(scope)
+        if limited is not None:
+            await limited(scope, receive, send)
+            return
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            name = getattr(scope.get("route"), "path", "unmatched")
+            metrics.REQUESTS.labels(name, scope["method"], str(status)).inc()
+            metrics.LATENCY.labels(name).observe(time.perf_counter() - started)
+
+    async def _limited(self, scope: Scope) -> Response | None:
+        """The 429 answer when the caller is over a limit, else None (the request is counted)."""
+        app_state = scope["app"].state
+        limiter: RateLimiter | None = getattr(app_state, "limiter", None)
+        if limiter is None or scope["path"] in UNLIMITED_PATHS:
+            return None
+        settings = self.settings
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        wait = await limiter.over("ip", client, settings.rate_limit_per_minute)
+        if wait is None:
+            authorization = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+            )
+            state: AppState = app_state.platform
+            address = bearer_subject(settings, state.jwt_key, authorization)
+            if address is not None:
+                wait = await limiter.over(
+                    "address", address, settings.rate_limit_per_address_per_minute
+                )
+        if wait is None:
+            return None
+        return problems.problem_response(
+            Request(scope), 429, f"too many requests: try again in {wait} s", "rate-limited",
+            headers={"Retry-After": str(wait)},
+        )  # fmt: skip
+
+
 def _include_routers(app: FastAPI) -> None:
     for module in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
         loaded = importlib.import_module(f"{routes.__name__}.{module.name}")
@@ -112,7 +185,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 jwt_key=tokens.signing_key(settings),
             )
             app.state.platform = state
-            app.state.limiter = RateLimiter(redis, prefix)
+            limiter = app.state.limiter = RateLimiter(redis, prefix)
             for hook in app.state.startup_hooks:
                 await hook(state)
             try:
@@ -121,6 +194,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 for hook in reversed(app.state.shutdown_hooks):
                     await hook(state)
                 await head.stop()
+                await limiter.aclose()
         finally:
             if redis is not None:
                 await redis.aclose()
@@ -135,6 +209,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     problems.install(app)
+    app.add_middleware(ServeCached)  # inside CORS and the limits: they apply to cached answers too
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -144,32 +219,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             max_age=600,
         )
 
-    @app.middleware("http")
-    async def limit_and_measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
-        if limiter is not None and request.url.path not in ("/healthz", "/readyz", "/metrics"):
-            state: AppState = request.app.state.platform
-            client = request.client.host if request.client else "unknown"
-            wait = await limiter.over("ip", client, settings.rate_limit_per_minute)
-            address = bearer_subject(settings, state.jwt_key, request.headers.get("authorization"))
-            if wait is None and address is not None:
-                wait = await limiter.over(
-                    "address", address, settings.rate_limit_per_address_per_minute
-                )
-            if wait is not None:
-                return problems.problem_response(
-                    request, 429, f"too many requests: try again in {wait} s", "rate-limited",
-                    headers={"Retry-After": str(wait)},
-                )  # fmt: skip
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.REQUESTS.labels(name, request.method, str(response.status_code)).inc()
-        metrics.LATENCY.labels(name).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(LimitAndMeasure, settings=settings)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:

@@ -15,7 +15,7 @@ from api.settings import ApiSettings
 from api.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.platform
     return state
 
@@ -23,11 +23,11 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-def get_db(state: State) -> Database:
+async def get_db(state: State) -> Database:
     return state.db
 
 
-def get_settings(state: State) -> ApiSettings:
+async def get_settings(state: State) -> ApiSettings:
     return state.settings
 
 
@@ -43,7 +43,7 @@ class Paging:
     limit: int
 
 
-def get_paging(
+async def get_paging(
     settings: Settings,
     cursor: Annotated[
         str | None, Query(description="`next_cursor` of the previous page.", max_length=512)

@@ -1,13 +1,22 @@
 """Rate limits in Redis: requests per minute per client IP, and per signed-in address.
 
-A fixed one-minute window per key (`INCR` + `EXPIRE` in one round trip). Over the limit, the answer
-is 429 with `Retry-After`. Shared by every API process through Redis; with no Redis, no limit.
+A fixed one-minute window per key (`INCRBY` + `EXPIRE` in one round trip). Over the limit, the
+answer is 429 with `Retry-After`. Shared by every API process through Redis; with no Redis, no limit.
+
+Requests are counted in the process first: each is judged on the shared count as Redis last
+answered plus this process's requests not yet reflected in it, and the process sends its new
+requests to Redis in the background, one round trip per key at a time, those arriving meanwhile
+together in the next one. A process alone (or one client at a time) is counted exactly; with
+several, each sees the others' requests one round trip late. No request waits for Redis: a round
+trip per request was most of a cached read's time at 64 connections, and its tail the p99.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -17,6 +26,16 @@ from api.auth import tokens
 from api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Count:
+    """One key's count in the current minute, as this process knows it."""
+
+    shared: int = 0  # in Redis, as the last round trip answered
+    sending: int = 0  # this process's requests in the round trip under way
+    waiting: int = 0  # this process's requests not sent yet
+    busy: bool = False  # a task is sending them
 
 
 class RateLimiter:
@@ -30,6 +49,9 @@ class RateLimiter:
     def __init__(self, redis: aioredis.Redis | None, prefix: str) -> None:
         self.redis = redis
         self.prefix = f"{prefix}:rate:"
+        self._window = -1
+        self._counts: dict[str, _Count] = {}
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def over(self, scope: str, key: str, limit: int) -> int | None:
         """Counts one request; the seconds to wait when it is over `limit`, else None."""
@@ -37,19 +59,45 @@ class RateLimiter:
             return None
         now = int(time.time())
         window = now // 60
+        if window != self._window:
+            self._window, self._counts = window, {}
         name = f"{self.prefix}{scope}:{key}:{window}"
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(name)
-                pipe.expire(name, 61)
-                count, _ = await pipe.execute()
-        except RedisError as error:
-            log.warning("rate limit check failed", extra={"error": str(error)})
-            return None
-        if int(count) <= limit:
+        count = self._counts.get(name)
+        if count is None:
+            count = self._counts[name] = _Count()
+        count.waiting += 1
+        seen = count.shared + count.sending + count.waiting
+        if not count.busy:
+            count.busy = True
+            task = asyncio.create_task(self._send(name, count))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        if seen <= limit:
             return None
         metrics.RATE_LIMITED.labels(scope).inc()
         return 60 - now % 60
+
+    async def aclose(self) -> None:
+        """Stops sending (before Redis closes): the requests not sent yet are not counted."""
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
+
+    async def _send(self, name: str, count: _Count) -> None:
+        """Adds this process's new requests to the shared count until none is left to send."""
+        assert self.redis is not None
+        try:
+            while count.waiting:
+                count.sending, count.waiting = count.waiting, 0
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.incrby(name, count.sending)
+                    pipe.expire(name, 61)
+                    total, _ = await pipe.execute()
+                count.shared, count.sending = int(total), 0
+        except RedisError as error:
+            log.warning("rate limit count failed", extra={"error": str(error)})
+        finally:
+            count.sending, count.busy = 0, False
 
 
 def bearer_subject(settings: ApiSettings, key: bytes, authorization: str | None) -> str | None:
