@@ -1,7 +1,8 @@
 """A Redis cache of hot reads, keyed by the indexed block: a new commit is a new key space.
 
 Entries are finished response bodies; they expire after `cache_seconds`, and an entry is never
-served for a block other than the one it was computed at, so invalidation is by construction.
+served for a block other than the one it was computed at (its number and its hash: a reorg back
+to the same height is a new block), so invalidation is by construction.
 A Redis that is down makes every read a miss, never an error.
 
 In front of Redis, each process keeps the bodies of the current block in memory (a bounded
@@ -44,12 +45,13 @@ class ReadCache:
         self.seconds = seconds
         self.local_entries = local_entries
         self.local_bytes = local_bytes
-        self._block = -1
+        self._block = ""
         self._local: OrderedDict[str, tuple[bytes, Any]] = OrderedDict()
         self._pending: dict[str, asyncio.Future[bytes]] = {}
 
-    def peek(self, block: int, key: str) -> tuple[bytes, Any] | None:
-        """The body for `key` at `block` and its tag, when this process holds it in memory."""
+    def peek(self, block: str, key: str) -> tuple[bytes, Any] | None:
+        """The body for `key` at `block` (the indexed block's `number:hash`) and its tag, when
+        this process holds it in memory."""
         if block != self._block:
             return None
         entry = self._local.get(key)
@@ -58,13 +60,15 @@ class ReadCache:
             metrics.CACHE.labels("hit").inc()
         return entry
 
-    async def get_or_make(self, block: int, key: str, make: Callable[[], Awaitable[bytes]], *,
+    async def get_or_make(self, block: str, key: str, make: Callable[[], Awaitable[bytes]], *,
                           tag: Any = None) -> bytes:  # fmt: skip
         """The cached body for `key` at `block`, or `make()`'s, stored for the next reader.
 
-        `tag` is kept with the body in memory and returned by `peek` (the route that made it).
+        `block` is the indexed block's `number:hash`, empty before the first commit (nothing is
+        cached then). `tag` is kept with the body in memory and returned by `peek` (the route that
+        made it).
         """
-        if self.redis is None or block < 0:
+        if self.redis is None or not block:
             return await make()
         if block != self._block:
             self._block = block

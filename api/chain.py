@@ -39,6 +39,9 @@ class IndexedHead:
         self.chain_id = chain_id
         self.interval = interval
         self.current: Head | None = None
+        # The indexed block as `number:hash` (empty before the first commit): what cached reads
+        # are keyed by, so that a reorg back to the same height is a new key space.
+        self.version = ""
         self.changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -53,6 +56,7 @@ class IndexedHead:
         )  # fmt: skip
         if head != self.current:
             self.current = head
+            self.version = "" if head is None else f"{head.block_number}:{head.block_hash}"
             self.changed.set()
             self.changed = asyncio.Event()
         return head

@@ -40,7 +40,7 @@ async def cached(
 
     route = request.scope.get("route")
     content = await state.cache.get_or_make(
-        state.head.block, request_key(request.scope), body, tag=route
+        state.head.version, request_key(request.scope), body, tag=route
     )
     return Response(content, media_type="application/json")
 
@@ -61,7 +61,9 @@ class ServeCached:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             state: AppState | None = getattr(scope["app"].state, "platform", None)
-            hit = None if state is None else state.cache.peek(state.head.block, request_key(scope))
+            hit = (
+                None if state is None else state.cache.peek(state.head.version, request_key(scope))
+            )
             if hit is not None:
                 body, scope["route"] = hit
                 headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]
