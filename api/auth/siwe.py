@@ -10,6 +10,7 @@ Nothing here is a route: a refusal is a `SignInRefused` with the reason in plain
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -20,9 +21,14 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 from pydantic import ValidationError
-from siwe import SiweMessage
 
 from api.settings import ApiSettings
+
+with warnings.catch_warnings():
+    # siwe builds its ABNF grammars on import, and abnf warns about their own redefinitions of
+    # core rules (harmless: the parser used here is siwe's regular-expression one).
+    warnings.simplefilter("ignore", UserWarning)
+    from siwe import SiweMessage
 
 STATEMENT = "Sign in to the energy co-ownership platform."
 MAX_MESSAGE_CHARS = 4096
