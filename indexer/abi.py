@@ -68,18 +68,17 @@ def _word_decoder(kind: str) -> Any:
     return None
 
 
-def _normalize(value: Any, param: Mapping[str, Any]) -> Any:
-    """Turns eth-abi's output into the indexer's conventions."""
+def normalize(value: Any, param: Mapping[str, Any]) -> Any:
+    """eth-abi's output as plain JSON values (the indexer's and the API's conventions): addresses
+    lowercase, bytes as hex, structs as dicts by component name, arrays as lists."""
     kind: str = param["type"]
     if kind.endswith("]"):
         element = dict(param, type=kind[: kind.rindex("[")])
-        return [_normalize(item, element) for item in value]
+        return [normalize(item, element) for item in value]
     if kind == "tuple":
-        return {
-            c["name"]: _normalize(v, c) for c, v in zip(param["components"], value, strict=True)
-        }
+        return {c["name"]: normalize(v, c) for c, v in zip(param["components"], value, strict=True)}
     if kind == "address":
-        return value.lower()
+        return str(value).lower()
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
@@ -130,7 +129,7 @@ class EventSpec:
             }
             values = eth_abi.decode(types, bytes.fromhex(data[2:]))
             for param, value in zip(unindexed, values, strict=True):
-                args[param["name"]] = _normalize(value, param)
+                args[param["name"]] = normalize(value, param)
             return args
 
         return general

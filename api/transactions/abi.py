@@ -18,7 +18,7 @@ from typing import Any
 import eth_abi
 from eth_utils import keccak
 
-from indexer.abi import canonical_type
+from indexer.abi import canonical_type, normalize
 
 # Contract types standing for every ERC-20 the platform talks to (any stablecoin has these).
 ERC20 = "MockStablecoin"
@@ -26,23 +26,6 @@ ERC20 = "MockStablecoin"
 
 class AbiError(RuntimeError):
     """The build output is missing or lacks what the API needs."""
-
-
-def _normalize(value: Any, param: Mapping[str, Any]) -> Any:
-    """eth-abi's output as plain values: addresses lowercase, bytes as hex, structs as dicts."""
-    kind: str = param["type"]
-    if kind.endswith("]"):
-        element = dict(param, type=kind[: kind.rindex("[")])
-        return [_normalize(item, element) for item in value]
-    if kind == "tuple":
-        return {
-            c["name"]: _normalize(v, c) for c, v in zip(param["components"], value, strict=True)
-        }
-    if kind == "address":
-        return str(value).lower()
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
 
 
 @dataclass(frozen=True)
@@ -68,7 +51,7 @@ class Function:
     def decode(self, data: bytes) -> Any:
         """The return values: one value alone, several as a tuple (structs as dicts)."""
         values = eth_abi.decode([canonical_type(p) for p in self.outputs], data)
-        plain = [_normalize(v, p) for v, p in zip(values, self.outputs, strict=True)]
+        plain = [normalize(v, p) for v, p in zip(values, self.outputs, strict=True)]
         return plain[0] if len(plain) == 1 else tuple(plain)
 
 
@@ -91,7 +74,7 @@ class ErrorSpec:
         """The error's arguments by name (`arg0`... for unnamed ones)."""
         values = eth_abi.decode([canonical_type(p) for p in self.inputs], data)
         return {
-            (p.get("name") or f"arg{i}"): _normalize(v, p)
+            (p.get("name") or f"arg{i}"): normalize(v, p)
             for i, (v, p) in enumerate(zip(values, self.inputs, strict=True))
         }
 
