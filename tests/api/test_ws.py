@@ -56,8 +56,7 @@ def fan(asset: Asset, investors: list[AccountAPI]) -> ContractInstance:
 
 @pytest.fixture(scope="module", autouse=True)
 def _module_fixtures_first(asset: Asset, fan: ContractInstance) -> None:
-    """The module's asset and fan exist before ape's first snapshot of a test (ape does not
-    restore anvil cleanly past a deployment made inside a test: blocks go, the head stays)."""
+    """The module's asset and fan exist before ape's first snapshot of a test."""
 
 
 @pytest.fixture(scope="session")
@@ -141,6 +140,8 @@ def stack(ape_rpc_url: str, platform_deployments: Path, database_url: str, redis
         try:
             yield found
         finally:
+            pool = rpc(ape_rpc_url, "txpool_status")
+            assert pool == {"pending": "0x0", "queued": "0x0"}, f"left unmined: {pool}"
             for process in found.servers:
                 process.terminate()
             for process in found.servers:
@@ -217,6 +218,17 @@ def tip_block(stack: Stack) -> int:
     return int(rpc(stack.rpc_url, "eth_blockNumber"), 16)
 
 
+def send_and_mine(stack: Stack, request: Message) -> None:
+    """Sends a transaction and waits for its receipt (anvil answers `eth_sendTransaction` before
+    mining a heavy one; one left pending when ape restores its snapshot is mined on top of the
+    restored chain, which anvil then serves with a head past its last block)."""
+    tx_hash = rpc(stack.rpc_url, "eth_sendTransaction", request)
+    deadline = time.monotonic() + 30
+    while rpc(stack.rpc_url, "eth_getTransactionReceipt", tx_hash) is None:
+        assert time.monotonic() < deadline, f"{tx_hash} was not mined"
+        time.sleep(0.01)
+
+
 # -- tests -------------------------------------------------------------------------------------
 
 
@@ -273,8 +285,8 @@ def test_resuming_across_reconnects_while_blocks_are_committed_loses_and_repeats
     def generate() -> None:
         try:
             for i in range(60):
-                rpc(stack.rpc_url, "eth_sendTransaction",
-                    transfer_request(asset, holders[i % 4], holders[(i + 1) % 4], 1 + i % 3))  # fmt: skip
+                send_and_mine(stack, transfer_request(asset, holders[i % 4], holders[(i + 1) % 4],
+                                                      1 + i % 3))  # fmt: skip
         except BaseException as error:
             failures.append(error)
         finally:
@@ -458,8 +470,8 @@ def test_a_slow_consumer_is_closed_with_the_reason_while_a_fast_one_keeps_receiv
         # slow client's queue hold, in commits larger than the queue's bound.
         call = FAN + encode(["address[]", "uint256"], [recipients, 2])
         for _ in range(24):
-            rpc(stack.rpc_url, "eth_sendTransaction", {"from": investors[0].address,
-                "to": str(fan.address), "data": "0x" + call.hex(), "gas": hex(25_000_000)})  # fmt: skip
+            send_and_mine(stack, {"from": investors[0].address, "to": str(fan.address),
+                                  "data": "0x" + call.hex(), "gas": hex(25_000_000)})  # fmt: skip
         stack.synced()
         last[0] = tip_block(stack)
         reader.join(120)
