@@ -413,3 +413,51 @@ def walk(
         assert len(page["data"]) == limit, "only the last page may be short"
     assert len({repr(item) for item in items}) == len(items), "an item came twice"
     return items
+
+
+def api_process(
+    env: dict[str, str], log: Path, *options: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Starts `uvicorn api.main:app_from_env` on a free port with `env` added to this process's
+    environment (uvicorn `options` appended); waits for `/healthz`. Returns the process and its
+    base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"API_PUBLIC_URL": url, **env}  # sign-in messages name the URL the client opens
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host",
+         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", *options],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **env),
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                return process, url
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the API did not start: {log}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def demo_story(deployments: Path) -> Iterator[str]:
+    """An anvil of its own after the demo story (`ape run demo`), its deployments record written
+    to `deployments`; yields its RPC URL and stops it afterwards."""
+    node = Anvil()
+    env = dict(os.environ, APE_FOUNDRY_HOST=node.url, DEPLOYMENTS_DIR=str(deployments))
+    ape = Path(sys.executable).parent / "ape"
+    done = subprocess.run(
+        [str(ape), "run", "demo", "--network", "ethereum:local:foundry"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        node.stop()
+        raise RuntimeError(f"the demo failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    try:
+        yield node.url
+    finally:
+        node.stop()

@@ -6,14 +6,12 @@ embedded ones), fresh databases and the demo's chain on an anvil of its own."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _stack import ROOT, Anvil, Databases
+from _stack import Databases, demo_story
 from ape import accounts, chain, project
 from ape.api import AccountAPI, ReceiptAPI, TestAccountAPI
 from ape.contracts import ContractInstance
@@ -377,22 +375,10 @@ def database_url(new_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="session")
 def demo_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A chain of its own after the demo story (`ape run demo`): (RPC URL, deployments folder).
+    """A chain of its own after the demo story: (RPC URL, deployments folder).
 
     Tests only read it: nothing is sent to it after the demo.
     """
-    node = Anvil()
     deployments = tmp_path_factory.mktemp("demo-deployments")
-    env = dict(os.environ, APE_FOUNDRY_HOST=node.url, DEPLOYMENTS_DIR=str(deployments))
-    ape = Path(sys.executable).parent / "ape"
-    done = subprocess.run(
-        [str(ape), "run", "demo", "--network", "ethereum:local:foundry"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        node.stop()
-        pytest.fail(f"the demo failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    try:
-        yield node.url, deployments
-    finally:
-        node.stop()
+    with demo_story(deployments) as url:
+        yield url, deployments

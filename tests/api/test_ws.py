@@ -5,10 +5,8 @@ API served by uvicorn in separate processes (one hub each)."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -20,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 import requests
-from _stack import ROOT, following, free_port, rpc, settings_for
+from _stack import api_process, following, rpc, settings_for
 from ape import project
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
@@ -93,27 +91,12 @@ class Stack:
     def api(self, *options: str, **overrides: Any) -> str:
         """Starts an API process (uvicorn `options`, settings overridden as `API_<NAME>`); returns
         its `/ws` URL."""
-        port = free_port()
-        env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
-                   REDIS_NAMESPACE=self.namespace, RPC_URL=self.rpc_url, PYTHONPATH=str(ROOT))  # fmt: skip
+        env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+               "REDIS_NAMESPACE": self.namespace, "RPC_URL": self.rpc_url}  # fmt: skip
         env.update({f"API_{name.upper()}": str(value) for name, value in overrides.items()})
-        log = (self.logs_dir / f"api-{port}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host",
-             "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", *options],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        process, url = api_process(env, self.logs_dir / f"api-{len(self.servers)}.log", *options)
         self.servers.append(process)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
-                    return f"ws://127.0.0.1:{port}/ws"
-            except requests.RequestException:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start: {log.name}")
-            time.sleep(0.1)
+        return url.replace("http://", "ws://") + "/ws"
 
     def rows(self, after: tuple[int, int] = (-1, -1)) -> list[tuple[int, int, str]]:
         """Positions of `raw_logs` after one, in chain order."""
