@@ -27,6 +27,9 @@ class ApiSettings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="The URL people open (SIWE domain and URI); host:port if unset."
     )
+    wallet_rpc_url: str | None = Field(
+        default=None, description="The RPC URL the dApp page asks wallets to add for the chain."
+    )
     rpc_url: str = Field(
         default="http://127.0.0.1:8545", validation_alias=AliasChoices("RPC_URL", "API_RPC_URL")
     )

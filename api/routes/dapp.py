@@ -1,0 +1,59 @@
+"""The dApp page: static files from `dapp/` at `/app/`, and what the page needs to know.
+
+The page is plain ES modules and CSS (no build step): it talks to this API like any client and to
+the user's wallet through EIP-1193. The server signs nothing for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from api.deps import State
+
+DAPP = Path(__file__).resolve().parents[2] / "dapp"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+router = APIRouter(tags=["dapp"])
+
+
+class DappConfig(BaseModel):
+    """What the page needs to connect a wallet to the right chain."""
+
+    chain_id: int = Field(examples=[31337])
+    chain_name: str = Field(examples=["Local anvil"])
+    rpc_url: str | None = Field(
+        description="The RPC URL a wallet adds for this chain; null when it is not public.",
+        examples=["http://127.0.0.1:8545"],
+    )
+
+
+def mount(app: FastAPI) -> None:
+    """Serves `dapp/` at `/app/` (when the folder is there)."""
+    if DAPP.is_dir():
+        app.mount("/app", StaticFiles(directory=DAPP, html=True), name="dapp")
+
+
+@router.get("/", include_in_schema=False)
+async def home() -> RedirectResponse:
+    return RedirectResponse("/app/")
+
+
+@router.get("/dapp/config", summary="The chain the dApp page connects wallets to")
+async def config(state: State) -> DappConfig:
+    """A wallet RPC URL is given when set (`API_WALLET_RPC_URL`), or when the API's own node is on
+    this machine (a local chain); a remote node's URL may hold a key and is never shown."""
+    rpc_url = state.settings.wallet_rpc_url
+    if rpc_url is None and urlsplit(state.settings.rpc_url).hostname in LOOPBACK:
+        rpc_url = state.settings.rpc_url
+    local = state.chain_id == 31337
+    return DappConfig(
+        chain_id=state.chain_id,
+        chain_name="Local anvil" if local else f"Chain {state.chain_id}",
+        rpc_url=rpc_url,
+    )
