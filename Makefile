@@ -53,6 +53,14 @@ help: ## List the targets
 install: $(UV_STAMP) $(VENV_STAMP) $(NPM_STAMP) ## Install uv, the Python venv and node_modules (idempotent)
 	@rm -rf $(OZ_BUILD_DIRS)
 
+# The browser tests drive Debian's Chromium (playwright's own browser download does not work here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser tests need Chromium at $(CHROMIUM)"; exit 1; }
+	$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
 $(UV_STAMP):
 	test -x $(UV_BOOT)/bin/python || $(PYTHON) -m venv $(UV_BOOT)
 	$(UV_BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -92,7 +100,7 @@ slither: install ## Static analysis of contracts/ with Slither
 		echo "slither: no contracts yet"; \
 	fi
 
-test: install lint slither gas-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
+test: install $(CHROMIUM) lint slither gas-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
 	ape test $(ARGS)
 
 run: install compile ## anvil, deploy + demo on a new chain, indexer and API on embedded PostgreSQL/Redis

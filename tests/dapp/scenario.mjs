@@ -1,0 +1,133 @@
+// The dApp in headless Chromium against the real stack: two investors with injected test wallets.
+// Run by tests/dapp/test_browser.py, which starts the chain, the indexer and the API and passes:
+// APP_URL, RPC_URL, ASSET (an active asset), KEY_A (a holder of it with revenue to claim),
+// KEY_B (another investor), SHOTS (where screenshots go). Exits non-zero on the first failure.
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { injectWallet, rpc } from "./wallet.mjs";
+
+const { APP_URL, RPC_URL, ASSET, KEY_A, KEY_B, SHOTS } = process.env;
+mkdirSync(SHOTS, { recursive: true });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium" });
+const problems = [];
+
+async function user(key, viewport = { width: 1200, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  const account = await injectWallet(page, key, RPC_URL);
+  await page.goto(`${APP_URL}/app/`);
+  return { page, account };
+}
+
+const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+const notice = (page) => page.locator("#notice");
+
+async function signIn(page) {
+  await page.getByRole("button", { name: "Connect wallet" }).click();
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#account", { hasText: "signed in" }).waitFor();
+}
+
+const pages = [];
+
+async function step(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+  } catch (error) {
+    for (const [i, page] of pages.entries()) {
+      console.log(`not ok ${name}: page ${i} at ${page.url()} says "${await notice(page).textContent()}"`);
+      await shot(page, `failed-${i}`);
+    }
+    throw error;
+  }
+  console.log(`ok ${name} (${Date.now() - started} ms)`);
+}
+
+try {
+  const a = await user(KEY_A);
+  const b = await user(KEY_B, { width: 390, height: 844 }); // a phone
+  pages.push(a.page, b.page);
+
+  await step("the asset list shows cards with funding progress", async () => {
+    await a.page.locator("article.card").first().waitFor();
+    assert.ok((await a.page.locator("article.card").count()) >= 5);
+    assert.ok((await a.page.getByRole("progressbar").count()) >= 5);
+    await shot(a.page, "assets");
+    await shot(b.page, "assets-phone");
+  });
+
+  await step("connect and sign in with Ethereum", async () => {
+    await signIn(a.page);
+    await signIn(b.page);
+  });
+
+  await step("claim revenue from the portfolio", async () => {
+    await a.page.goto(`${APP_URL}/app/#/portfolio`);
+    const row = a.page.locator(`#holdings tr[data-asset="${ASSET}"]`);
+    await row.waitFor();
+    await shot(a.page, "portfolio");
+    assert.notEqual(await row.locator(".claimable").textContent(), "0.00");
+    await row.getByRole("button", { name: "Claim" }).click();
+    await notice(a.page).filter({ hasText: "Revenue claimed." }).waitFor();
+    await a.page.locator(`#holdings tr[data-asset="${ASSET}"] .claimable`, { hasText: /^0\.00$/ }).waitFor();
+  });
+
+  let before;
+  await step("list shares on the market", async () => {
+    await a.page.goto(`${APP_URL}/app/#/asset/${ASSET}`);
+    await a.page.locator("#list-form").waitFor();
+    before = await a.page.locator("#my-shares").textContent();
+    await a.page.getByLabel("Shares to sell").fill("5");
+    await a.page.getByRole("button", { name: "List on the market" }).click();
+    await notice(a.page).filter({ hasText: "Listed." }).waitFor();
+    await a.page.getByRole("button", { name: "Cancel" }).first().waitFor();
+    await shot(a.page, "asset");
+  });
+
+  await step("another investor fills it; the seller's page updates live", async () => {
+    await b.page.goto(`${APP_URL}/app/#/asset/${ASSET}`);
+    const form = b.page.locator(".fill-form").first();
+    await form.waitFor();
+    await form.getByRole("textbox").fill("5");
+    await form.getByRole("button", { name: "Buy" }).click();
+    await notice(b.page).filter({ hasText: "Shares bought on the market." }).waitFor();
+    const after = (Number(before.replaceAll(",", "")) - 5).toLocaleString("en-US");
+    await a.page.locator("#my-shares", { hasText: new RegExp(`^${after}$`) }).waitFor(); // no reload
+    await shot(b.page, "asset-phone");
+  });
+
+  await step("a failing action shows its reason", async () => {
+    await b.page.getByRole("button", { name: "Claim revenue" }).click();
+    const shown = notice(b.page).filter({ hasText: "Not done:" });
+    await shown.waitFor();
+    const text = await shown.textContent();
+    assert.ok(text.length > "Not done: ".length + 10, text);
+    console.log(`  reason shown: ${text}`);
+    await shot(b.page, "failure");
+  });
+
+  await step("propose, then vote once voting opens", async () => {
+    await a.page.getByLabel("New proposal").fill("Replace the inverters in 2029");
+    await a.page.getByRole("button", { name: "Propose" }).click();
+    await notice(a.page).filter({ hasText: "Proposal made." }).waitFor();
+    // The voting delay passes: a day of chain time and a few blocks.
+    await rpc(RPC_URL, "evm_increaseTime", 86_400 * 3);
+    await rpc(RPC_URL, "anvil_mine", "0x5");
+    await a.page.reload();
+    const vote = a.page.getByRole("button", { name: "for", exact: true }).first();
+    await vote.waitFor();
+    await vote.click();
+    await notice(a.page).filter({ hasText: "Vote cast." }).waitFor();
+    await shot(a.page, "voted");
+  });
+
+  assert.deepEqual(problems, []);
+  console.log("all browser scenarios passed");
+} finally {
+  await browser.close();
+}
