@@ -108,11 +108,14 @@ def _banner(rpc_url: str, chain_id: int, database_url: str, redis_url: str, metr
     ws_url = api_url.replace("http", "ws", 1)
     click.echo(
         "\nThe platform is running.\n"
+        f"  Open       {api_url}/app/  (the dApp page; connect MetaMask there)\n"
         f"  API        {api_url}  (docs {api_url}/docs, GraphQL {api_url}/graphql,"
         f" feeds {ws_url}/ws)\n"
         f"  Chain      {rpc_url} (chain id {chain_id}); add it to MetaMask as a network\n"
-        "  Test key   0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-        " (anvil account 0; import it into MetaMask)\n"
+        "  Keys       import into MetaMask: an investor of the demo (anvil account 4)\n"
+        "             0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a\n"
+        "             the operator of its assets (anvil account 1)\n"
+        "             0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\n"
         f"  Database   {database_url}\n"
         f"  Redis      {redis_url}\n"
         f"  Metrics    http://127.0.0.1:{metrics_port}/metrics (indexer), {api_url}/metrics (API)\n"
