@@ -48,8 +48,14 @@ async function loadAssets() {
   return list;
 }
 
+async function chainStatus() {
+  const status = await api.get("/status");
+  $("#chain-status").textContent = `Chain ${status.chain_id} · block ${status.indexed_block} indexed`;
+}
+
 async function refresh() {
   if (render) await render();
+  await chainStatus();
 }
 
 function live(names) {
@@ -273,7 +279,7 @@ async function operatorScreen() {
       sale: { total_shares: shares.toString(), share_price: price.toString(), start: String(now + 60),
         end: String(now + Number(f.get("days")) * 86400), min_raise: ((shares * price) / 2n).toString(),
         max_shares_per_buyer: shares.toString(), treasury: session.address },
-      governance: { voting_delay: 1, voting_period: 50, proposal_threshold: "1", quorum_percent: 10, timelock_delay: 60 },
+      governance: { voting_delay: 86_400, voting_period: 7 * 86_400, proposal_threshold: "1", quorum_percent: 10, timelock_delay: 2 * 86_400 },
     }, "Asset registered.");
   });
 }
@@ -308,8 +314,7 @@ function walletBar() {
 
 async function start() {
   config = await api.get("/dapp/config");
-  const status = await api.get("/status");
-  $("#chain-status").textContent = `Chain ${status.chain_id} · block ${status.indexed_block} indexed`;
+  await chainStatus();
   onChange(() => { walletBar(); refresh().catch(() => {}); });
   $("#connect").addEventListener("click", async () => {
     try {

@@ -1,14 +1,15 @@
 // The dApp in headless Chromium against the real stack: two investors with injected test wallets.
 // Run by tests/dapp/test_browser.py, which starts the chain, the indexer and the API and passes:
 // APP_URL, RPC_URL, ASSET (an active asset), KEY_A (a holder of it with revenue to claim),
-// KEY_B (another investor), SHOTS (where screenshots go). Exits non-zero on the first failure.
+// KEY_B (another investor), KEY_OPERATOR (an operator), SHOTS (where screenshots go). Exits
+// non-zero on the first failure.
 
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { injectWallet, rpc } from "./wallet.mjs";
 
-const { APP_URL, RPC_URL, ASSET, KEY_A, KEY_B, SHOTS } = process.env;
+const { APP_URL, RPC_URL, ASSET, KEY_A, KEY_B, KEY_OPERATOR, SHOTS } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium" });
 const problems = [];
@@ -124,6 +125,29 @@ try {
     await vote.click();
     await notice(a.page).filter({ hasText: "Vote cast." }).waitFor();
     await shot(a.page, "voted");
+  });
+
+  await step("an operator registers an asset and an investor buys in its sale", async () => {
+    const op = await user(KEY_OPERATOR);
+    pages.push(op.page);
+    await signIn(op.page);
+    await op.page.goto(`${APP_URL}/app/#/operator`);
+    await op.page.locator("#register-form").waitFor();
+    await op.page.getByLabel("Name").fill("Évora Solar");
+    await op.page.getByLabel("Symbol").fill("EVSUN");
+    await op.page.getByRole("button", { name: "Register" }).click();
+    await notice(op.page).filter({ hasText: "Asset registered." }).waitFor();
+    await shot(op.page, "operator");
+    // The sale opens a minute after registration.
+    await rpc(RPC_URL, "evm_increaseTime", 120);
+    await rpc(RPC_URL, "anvil_mine", "0x1");
+    await b.page.goto(`${APP_URL}/app/#/`);
+    await b.page.getByRole("link", { name: /Évora Solar/ }).click();
+    await b.page.getByLabel("Shares to buy").fill("10");
+    await b.page.getByRole("button", { name: "Buy shares" }).click();
+    await notice(b.page).filter({ hasText: "Shares bought." }).waitFor();
+    await b.page.locator("#my-shares", { hasText: /^10$/ }).waitFor();
+    await shot(b.page, "bought-phone");
   });
 
   assert.deepEqual(problems, []);

@@ -24,6 +24,7 @@ from eth_utils import keccak
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 MNEMONIC = "test test test test test test test test test test test junk"
 SHOTS = ROOT / ".artifacts" / "screenshots"
+OPERATOR = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"  # anvil account 1: the demo's operator
 
 
 def anvil_keys(count: int = 40) -> dict[str, str]:
@@ -106,11 +107,13 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
                                          "data": "0x" + mint.hex()})  # fmt: skip
     shutil.rmtree(SHOTS, ignore_errors=True)
     env = dict(os.environ, APP_URL=url, RPC_URL=rpc_url, ASSET=asset, SHOTS=str(SHOTS),
-               KEY_A=keys[seller["account"].lower()], KEY_B=keys[buyer], CHROMIUM=CHROMIUM)  # fmt: skip
+               KEY_A=keys[seller["account"].lower()], KEY_B=keys[buyer],
+               KEY_OPERATOR=keys[OPERATOR], CHROMIUM=CHROMIUM)  # fmt: skip
     done = subprocess.run(["node", "tests/dapp/scenario.mjs"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     print(done.stdout)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr[-4000:]}"
     assert "all browser scenarios passed" in done.stdout
     assert {p.name for p in SHOTS.glob("*.png")} >= {"assets.png", "portfolio.png", "asset.png",
-                                                     "failure.png", "voted.png"}  # fmt: skip
+                                                     "failure.png", "voted.png", "operator.png",
+                                                     "bought-phone.png"}  # fmt: skip
