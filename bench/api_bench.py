@@ -53,11 +53,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 import httpx
 import psycopg
+from _services import redis_server, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)
@@ -186,50 +186,6 @@ def play_demo(rpc_url: str, deployments_dir: Path) -> None:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
     if done.returncode != 0:
         raise click.ClickException(f"the demo failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-
-
-def _answers(url: str) -> bool:
-    try:
-        with psycopg.connect(url, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-@contextmanager
-def fresh_database(server_url: str, workdir: Path, *, keep: bool) -> Iterator[str]:
-    """A new database on the server (an embedded one when it does not answer), dropped after."""
-    with ExitStack() as stack:
-        if not _answers(server_url):
-            from indexer import services
-
-            click.echo(f"PostgreSQL at {server_url} does not answer; starting an embedded one")
-            server_url = stack.enter_context(services.postgres(None, workdir / "postgres"))
-        name = f"apibench_{secrets.token_hex(4)}"
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-        try:
-            yield url
-        finally:
-            if keep:
-                click.echo(f"kept database {url}")
-            else:
-                with psycopg.connect(server_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def redis_server(url: str, workdir: Path) -> Iterator[str]:
-    """The machine's Redis when it answers, else an embedded one."""
-    from indexer import services
-
-    if services.server_answers(url):
-        yield url
-        return
-    click.echo(f"Redis at {url} does not answer; starting an embedded one")
-    with services.redis(None, workdir / "redis") as embedded:
-        yield str(embedded)
 
 
 def index_demo(rpc_url: str, deployments_dir: Path, database_url: str, redis_url: str,
@@ -499,7 +455,9 @@ def main(endpoints: tuple[str, ...], workers: tuple[int, ...], connections: int,
         deployments.mkdir()
         play_demo(rpc_url, deployments)
         click.echo(f"demo played ({time.monotonic() - started:.0f} s)")
-        database_url = stack.enter_context(fresh_database(server_url, workdir, keep=keep_db))
+        database_url = stack.enter_context(
+            scratch_database(server_url, workdir, prefix="apibench", keep=keep_db)
+        )
         redis = stack.enter_context(redis_server(redis_url, workdir))
         namespace = f"apibench-{secrets.token_hex(4)}"
         demo = index_demo(rpc_url, deployments, database_url, redis, namespace)

@@ -48,12 +48,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 import orjson
 import psycopg
 import requests
+from _services import redis_server, scratch_database
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -61,7 +61,6 @@ ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)
 sys.path.insert(0, str(ROOT))
 
-from indexer import services  # noqa: E402
 
 NETWORK = "ethereum:local:foundry"
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -138,23 +137,6 @@ def deploy(workdir: Path) -> Platform:
 
 
 # -- services and processes --------------------------------------------------------------------
-
-
-@contextmanager
-def database(server_url: str, workdir: Path) -> Iterator[str]:
-    """A fresh database on the machine's PostgreSQL (else an embedded one), dropped after."""
-    with ExitStack() as stack:
-        if not services.server_answers(server_url):
-            click.echo(f"PostgreSQL at {server_url} does not answer; starting an embedded one")
-            server_url = stack.enter_context(services.postgres(None, workdir / "postgres"))
-        name = f"feed_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-        finally:
-            with psycopg.connect(server_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -375,10 +357,10 @@ def main(subscribers: int, transactions: int, interval: float, warmup: int, serv
         workdir = Path(tmp)
         stack.enter_context(networks.parse_network_choice(NETWORK))
         chain = deploy(workdir)
-        database_url = stack.enter_context(database(server_url, workdir))
-        if not services.server_answers(redis_url):
-            click.echo(f"Redis at {redis_url} does not answer; starting an embedded one")
-            redis_url = stack.enter_context(services.redis(None, workdir / "redis"))
+        database_url = stack.enter_context(
+            scratch_database(server_url, workdir, prefix="feed_bench")
+        )
+        redis_url = stack.enter_context(redis_server(redis_url, workdir))
         line = measure(chain, database_url, redis_url, workdir, subscribers, transactions,
                        interval, warmup)  # fmt: skip
     click.echo(line)

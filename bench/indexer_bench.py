@@ -34,27 +34,24 @@ the end (`--keep-db` keeps it); when that server does not answer, an embedded on
 from __future__ import annotations
 
 import cProfile
-import importlib
 import io
 import json
 import os
 import pstats
 import resource
-import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import click
 import psycopg
+from _services import scratch_database
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
@@ -242,52 +239,6 @@ def generate(transfers: int, recipients: int, rounds: int, settle: int, workdir:
 
 
 # -- the database ------------------------------------------------------------------------------
-
-
-def _answers(url: str) -> bool:
-    try:
-        with psycopg.connect(url, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-@contextmanager
-def bench_database(server_url: str, workdir: Path, *, keep: bool) -> Iterator[str]:
-    """A fresh database for this run (on the given server, else an embedded one), dropped after."""
-    with _server(server_url, workdir) as server:
-        name = f"bench_{secrets.token_hex(4)}"
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield _with_database(server, name)
-        finally:
-            if keep:
-                click.echo(f"kept database {_with_database(server, name)}")
-            else:
-                with psycopg.connect(server, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def _server(url: str, workdir: Path) -> Iterator[str]:
-    if _answers(url):
-        yield url
-        return
-    try:
-        services: Any = importlib.import_module("indexer.services")
-    except ImportError as error:
-        raise click.ClickException(
-            f"PostgreSQL at {url} does not answer, and indexer.services is not there to start one"
-        ) from error
-    click.echo(f"PostgreSQL at {url} does not answer; starting an embedded server")
-    with services.postgres(None, workdir / "postgres") as embedded:
-        yield str(embedded)
 
 
 # -- measurements, each run in a fresh process -------------------------------------------------
@@ -512,7 +463,9 @@ def main(transfers: int, recipients: int, rounds: int, settle: bool, server_url:
         with networks.parse_network_choice(NETWORK):
             chain = generate(transfers, recipients, rounds, settle_blocks, workdir)
             generated = time.monotonic()
-            with bench_database(server_url, workdir, keep=keep_db) as database_url:
+            with scratch_database(
+                server_url, workdir, prefix="bench", keep=keep_db
+            ) as database_url:
                 line = measure(chain, database_url, profile)
     click.echo(f"generation {generated - started:.1f} s, measurements"
                f" {time.monotonic() - generated:.1f} s, total {time.monotonic() - started:.1f} s")  # fmt: skip
