@@ -6,6 +6,7 @@ the user's wallet through EIP-1193. The server signs nothing for it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +14,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.responses import Response
+from starlette.types import Scope
 
 from api.deps import State
 
@@ -33,10 +36,24 @@ class DappConfig(BaseModel):
     )
 
 
+class RevalidatedFiles(StaticFiles):
+    """Static files a browser keeps but checks before each use (`no-cache`, answered by a 304
+    when unchanged): the page's modules have no content hash in their names, so a long cache
+    would keep an old module next to a new one after an update."""
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
+        status_code: int = 200,
+    ) -> Response:  # fmt: skip
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def mount(app: FastAPI) -> None:
     """Serves `dapp/` at `/app/` (when the folder is there)."""
     if DAPP.is_dir():
-        app.mount("/app", StaticFiles(directory=DAPP, html=True), name="dapp")
+        app.mount("/app", RevalidatedFiles(directory=DAPP, html=True), name="dapp")
 
 
 @router.get("/", include_in_schema=False)

@@ -24,6 +24,13 @@ export function toBase(text, decimals) {
   return (BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0")).toString();
 }
 
+/** A whole number as typed ("1000"), or an error naming the field. */
+export function whole(text, label) {
+  const clean = String(text ?? "").trim();
+  if (!/^\d+$/.test(clean)) throw new Error(`${label}: "${text}" is not a whole number`);
+  return clean;
+}
+
 export function energy(wh) {
   const n = Number(wh);
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GWh`;

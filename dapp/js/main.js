@@ -2,7 +2,7 @@
 
 import * as api from "./api.js";
 import { follow } from "./feed.js";
-import { date, energy, esc, percent, power, short, toBase, units } from "./format.js";
+import { date, energy, esc, percent, power, short, toBase, units, whole } from "./format.js";
 import { productionChart } from "./chart.js";
 import { act, connect, onChange, restore, session, signIn } from "./wallet.js";
 
@@ -22,16 +22,56 @@ function notice(text, kind = "") {
   box.textContent = text || "";
 }
 
+let busy = false;
+
 /** Runs an action from a button or form: reasons of failures are shown as they come. */
 async function run(action, body, done) {
+  if (busy) {
+    notice("Wait for the action in progress to finish.", "error");
+    return;
+  }
+  busy = true;
+  main.setAttribute("aria-busy", "true");
   try {
     await act(action, body, (text) => notice(text));
     notice(done, "ok");
-    await refresh();
+    await refresh({ keepTyped: false });
   } catch (error) {
     const reason = error.problem?.detail || error.message || String(error);
     notice(`Not done: ${reason}`, "error");
+  } finally {
+    busy = false;
+    main.removeAttribute("aria-busy");
   }
+}
+
+/** What names a control across a re-render: its form, name, data attributes and text. */
+function controlKey(el) {
+  const form = el.form ?? el.closest("form");
+  return [el.tagName, el.id, el.name, form?.id, JSON.stringify(form?.dataset ?? {}),
+    JSON.stringify(el.dataset), el.getAttribute("href"), el.tagName === "BUTTON" ? el.textContent : ""].join("|");
+}
+
+/**
+ * Renders the screen again (after a live event or an action) keeping what the user was doing:
+ * the focused control and the values typed into fields.
+ */
+async function refresh({ keepTyped = true } = {}) {
+  if (!render) return;
+  const typed = new Map();
+  for (const el of keepTyped ? main.querySelectorAll("input, select") : []) {
+    const changed = el.tagName === "SELECT" ? [...el.options].some((o) => o.selected !== o.defaultSelected) : el.value !== el.defaultValue;
+    if (changed) typed.set(controlKey(el), el.value);
+  }
+  const focused = main.contains(document.activeElement) && document.activeElement !== main
+    ? controlKey(document.activeElement) : null;
+  await render();
+  for (const el of main.querySelectorAll("input, select")) {
+    const value = typed.get(controlKey(el));
+    if (value !== undefined) el.value = value;
+  }
+  if (focused) [...main.querySelectorAll("a, button, input, select")].find((el) => controlKey(el) === focused)?.focus({ preventScroll: true });
+  await chainStatus();
 }
 
 function decimalsOf(assetId) {
@@ -51,11 +91,6 @@ async function loadAssets() {
 async function chainStatus() {
   const status = await api.get("/status");
   $("#chain-status").textContent = `Chain ${status.chain_id} · block ${status.indexed_block} indexed`;
-}
-
-async function refresh() {
-  if (render) await render();
-  await chainStatus();
 }
 
 function live(names) {
@@ -138,7 +173,9 @@ function actionsFor(a) {
   const failed = a.funding.state === "failed";
   const active = a.status === "active";
   return `<div class="actions">
-    ${open ? `<form class="inline" id="buy-form"><label>Shares to buy<input name="shares" inputmode="numeric" required value="10"></label><button>Buy shares</button></form>` : ""}
+    ${open ? `<form class="inline" id="buy-form"><label>Shares to buy<input name="shares" inputmode="numeric" required value="10"></label>
+      <label>Pay with<select name="method"><option value="permit">a signed permit, then one transaction</option><option value="approve">an approval transaction, then the purchase</option></select></label>
+      <button>Buy shares</button></form>` : ""}
     ${failed ? `<button id="refund" type="button">Take my refund</button>` : ""}
     <button id="claim" type="button">Claim revenue</button>
     <button id="delegate" type="button" class="secondary">Vote with my shares (self-delegate)</button>
@@ -157,17 +194,17 @@ function listingRow(l, d) {
   const me = session.address?.toLowerCase();
   const own = me && l.seller.toLowerCase() === me;
   const action = own
-    ? `<button type="button" class="secondary" data-cancel="${l.listing_id}">Cancel</button>`
-    : `<form class="inline fill-form" data-listing="${l.listing_id}"><label>Shares<input name="shares" inputmode="numeric" value="${l.remaining}" aria-label="Shares to buy from listing ${l.listing_id}"></label><button>Buy</button></form>`;
+    ? `<button type="button" class="secondary" data-cancel="${l.listing_id}" aria-label="Cancel listing #${l.listing_id}">Cancel</button>`
+    : `<form class="inline fill-form" data-listing="${l.listing_id}"><label>Shares<input name="shares" inputmode="numeric" value="${l.remaining}" aria-label="Shares to buy from listing ${l.listing_id}"></label><button aria-label="Buy from listing #${l.listing_id}">Buy</button></form>`;
   return `<tr><td>#${l.listing_id}</td><td title="${esc(l.seller)}">${short(l.seller)}</td><td class="num">${units(l.remaining)}</td><td class="num">${units(l.price_per_share, d)}</td><td>${date(l.expires_at)}</td><td>${action}</td></tr>`;
 }
 
 function proposalRow(p) {
   const t = p.tally;
   const vote = p.state === "active"
-    ? ["for", "against", "abstain"].map((s) => `<button type="button" class="secondary" data-vote="${s}" data-proposal="${p.proposal_id}">${s}</button>`).join(" ")
+    ? ["for", "against", "abstain"].map((s) => `<button type="button" class="secondary" data-vote="${s}" data-proposal="${p.proposal_id}" aria-describedby="proposal-${p.proposal_id}">${s}</button>`).join(" ")
     : "";
-  return `<tr><td>${esc(p.description.split("\n")[0].slice(0, 80))}</td><td>${esc(p.state)}</td><td class="num">${units(t.for_votes)}</td><td class="num">${units(t.against_votes)}</td><td class="num">${units(t.abstain_votes)}</td><td>${vote}</td></tr>`;
+  return `<tr><td id="proposal-${p.proposal_id}">${esc(p.description.split("\n")[0].slice(0, 80))}</td><td>${esc(p.state)}</td><td class="num">${units(t.for_votes)}</td><td class="num">${units(t.against_votes)}</td><td class="num">${units(t.abstain_votes)}</td><td>${vote}</td></tr>`;
 }
 
 function wireAsset(a) {
@@ -180,7 +217,7 @@ function wireAsset(a) {
   const click = (selector, handler) => {
     for (const el of main.querySelectorAll(selector)) el.addEventListener("click", () => handler(el));
   };
-  form("#buy-form", (f) => run("buy", { asset_id: id, shares: f.get("shares"), method: "approve" }, "Shares bought."));
+  form("#buy-form", (f) => run("buy", { asset_id: id, shares: f.get("shares"), method: f.get("method") }, "Shares bought."));
   click("#refund", () => run("refund", { asset_id: id }, "Refund taken."));
   click("#claim", () => run("claim", { asset_id: id }, "Revenue claimed."));
   click("#delegate", () => run("delegate", { asset_id: id, delegatee: session.address }, "Your shares now vote."));
@@ -219,7 +256,7 @@ async function portfolioScreen() {
     <div class="scroll"><table id="holdings"><thead><tr><th>Asset</th><th class="num">Shares</th><th class="num">Value</th><th class="num">Claimable</th><th class="num">Energy yours</th><th class="num">Votes</th><th>Action</th></tr></thead>
     <tbody>${p.holdings.map((h) => {
       const d = decimalsOf(h.asset_id);
-      return `<tr data-asset="${h.asset_id}"><td><a href="#/asset/${h.asset_id}">${esc(h.name)}</a></td><td class="num balance">${units(h.balance)}</td><td class="num">${units(h.value, d)} ${esc(tokenSymbol(h.asset_id))}</td><td class="num claimable">${units(h.claimable, d)}</td><td class="num">${energy(h.energy_wh)}</td><td class="num">${units(h.votes)}</td><td>${BigInt(h.claimable) > 0n ? `<button type="button" data-claim="${h.asset_id}">Claim</button>` : ""}</td></tr>`;
+      return `<tr data-asset="${h.asset_id}"><td><a href="#/asset/${h.asset_id}">${esc(h.name)}</a></td><td class="num balance">${units(h.balance)}</td><td class="num">${units(h.value, d)} ${esc(tokenSymbol(h.asset_id))}</td><td class="num claimable">${units(h.claimable, d)}</td><td class="num">${energy(h.energy_wh)}</td><td class="num">${units(h.votes)}</td><td>${BigInt(h.claimable) > 0n ? `<button type="button" data-claim="${h.asset_id}" aria-label="Claim revenue of ${esc(h.name)}">Claim</button>` : ""}</td></tr>`;
     }).join("") || `<tr><td colspan="7" class="muted">No shares yet: pick an asset and buy some.</td></tr>`}</tbody></table></div>
     <h2>History</h2>
     <div class="scroll"><table><thead><tr><th>Date</th><th>What</th><th>Asset</th><th class="num">Shares</th><th class="num">Amount</th></tr></thead>
@@ -227,7 +264,8 @@ async function portfolioScreen() {
   for (const el of main.querySelectorAll("[data-claim]")) {
     el.addEventListener("click", () => run("claim", { asset_id: el.dataset.claim }, "Revenue claimed."));
   }
-  live([`account:${address}`]);
+  // The account's own events, and its assets' (a price or a deposit changes what it holds).
+  live([`account:${address}`, ...p.holdings.slice(0, 30).map((h) => `asset:${h.asset_id}`)]);
 }
 
 async function operatorScreen() {
@@ -235,7 +273,7 @@ async function operatorScreen() {
     main.innerHTML = `<h1>Operator</h1><p>Connect and sign in with an operator's account.</p>`;
     return;
   }
-  const [dash, readings] = await Promise.all([api.get("/operator/assets"), api.get("/operator/readings")]);
+  const [dash, readings] = await Promise.all([api.get("/operator/assets"), api.get("/operator/readings"), loadAssets()]);
   const list = dash.assets ?? dash.data ?? [];
   main.innerHTML = `<h1>Operator</h1>
     <h2>Your assets</h2>
@@ -270,14 +308,18 @@ async function operatorScreen() {
     const status = await api.get("/status");
     const block = await window.ethereum.request({ method: "eth_getBlockByNumber", params: [`0x${status.chain_head.toString(16)}`, false] });
     const now = parseInt(block.timestamp, 16);
-    const shares = BigInt(f.get("shares"));
-    let price;
-    try { price = BigInt(toBase(f.get("price"), 6)); } catch (error) { notice(`Not done: ${error.message}`, "error"); return; }
+    let shares, price, kw, days;
+    try {
+      shares = BigInt(whole(f.get("shares"), "Shares"));
+      kw = Number(whole(f.get("kw"), "Capacity"));
+      days = Number(whole(f.get("days"), "Sale days"));
+      price = BigInt(toBase(f.get("price"), 6));
+    } catch (error) { notice(`Not done: ${error.message}`, "error"); return; }
     run("assets/register", {
-      kind: f.get("kind"), capacity_watts: Number(f.get("kw")) * 1000, name: f.get("name"), symbol: f.get("symbol"),
+      kind: f.get("kind"), capacity_watts: kw * 1000, name: f.get("name"), symbol: f.get("symbol"),
       location: f.get("location"), metadata_uri: "", reserve_bps: 500,
       sale: { total_shares: shares.toString(), share_price: price.toString(), start: String(now + 60),
-        end: String(now + Number(f.get("days")) * 86400), min_raise: ((shares * price) / 2n).toString(),
+        end: String(now + days * 86400), min_raise: ((shares * price) / 2n).toString(),
         max_shares_per_buyer: shares.toString(), treasury: session.address },
       governance: { voting_delay: 86_400, voting_period: 7 * 86_400, proposal_threshold: "1", quorum_percent: 10, timelock_delay: 2 * 86_400 },
     }, "Asset registered.");
@@ -303,6 +345,8 @@ async function route() {
   } catch (error) {
     main.innerHTML = `<p class="notice error">Could not load this page: ${esc(error.message)}</p>`;
   }
+  const heading = main.querySelector("h1")?.firstChild?.textContent.trim();
+  document.title = heading ? `${heading} · Energy co-ownership` : "Energy co-ownership";
   main.focus({ preventScroll: true });
 }
 

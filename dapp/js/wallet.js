@@ -84,7 +84,12 @@ async function ensureChain(config) {
   try {
     await call("wallet_switchEthereumChain", [{ chainId: hex }]);
   } catch (error) {
-    if (error.code !== 4902 || !config.rpc_url) throw error;
+    // 4902: the wallet does not know the chain (some wallets nest it in `data.originalError`).
+    const unknown = error.code === 4902 || error.data?.originalError?.code === 4902;
+    if (!unknown) throw error;
+    if (!config.rpc_url) {
+      throw new Error(`your wallet does not know ${config.chain_name} (chain id ${config.chain_id}): add it in the wallet, then connect again.`);
+    }
     await call("wallet_addEthereumChain", [{
       chainId: hex, chainName: config.chain_name, rpcUrls: [config.rpc_url],
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
@@ -133,6 +138,8 @@ async function indexed(blockNumber) {
  */
 export async function act(action, body, progress = () => {}) {
   if (!session.address) throw new Error("Connect a wallet first.");
+  // The wallet may have been moved to another network since connecting: never send there.
+  await ensureChain(session.config);
   progress("Preparing the transaction…");
   const prepared = await api.post(`/tx/${action}`, { from: session.address, ...body });
   let last = null;
