@@ -14,14 +14,14 @@ mkdirSync(SHOTS, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium" });
 const problems = [];
 
-async function user(key, viewport = { width: 1200, height: 900 }) {
+async function user(key, viewport = { width: 1200, height: 900 }, wallet = {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  const account = await injectWallet(page, key, RPC_URL);
+  const { account, asked } = await injectWallet(page, key, RPC_URL, wallet);
   await page.goto(`${APP_URL}/app/`);
-  return { page, account };
+  return { page, account, asked };
 }
 
 const shot = (page, name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
@@ -51,7 +51,8 @@ async function step(name, body) {
 
 try {
   const a = await user(KEY_A);
-  const b = await user(KEY_B, { width: 390, height: 844 }); // a phone
+  // On a phone, with a wallet on Ethereum mainnet that has never seen the local chain.
+  const b = await user(KEY_B, { width: 390, height: 844 }, { awayOn: 1 });
   pages.push(a.page, b.page);
 
   await step("the asset list shows cards with funding progress", async () => {
@@ -62,9 +63,11 @@ try {
     await shot(b.page, "assets-phone");
   });
 
-  await step("connect and sign in with Ethereum", async () => {
+  await step("connect (the phone's wallet adds and switches to the chain) and sign in", async () => {
     await signIn(a.page);
     await signIn(b.page);
+    const chain = await b.page.evaluate(() => window.ethereum.request({ method: "eth_chainId" }));
+    assert.equal(chain, await rpc(RPC_URL, "eth_chainId"));
   });
 
   await step("claim revenue from the portfolio", async () => {
@@ -90,15 +93,28 @@ try {
     await shot(a.page, "asset");
   });
 
-  await step("another investor fills it; the seller's page updates live", async () => {
+  await step("another investor fills it; the seller's asset page and portfolio update live", async () => {
+    // The seller also has its portfolio open in another tab (connected from the first one).
+    const portfolio = await a.page.context().newPage();
+    portfolio.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    await injectWallet(portfolio, KEY_A, RPC_URL);
+    await portfolio.goto(`${APP_URL}/app/#/portfolio`);
+    const balance = portfolio.locator(`#holdings tr[data-asset="${ASSET}"] .balance`);
+    assert.equal(await balance.textContent(), before);
     await b.page.goto(`${APP_URL}/app/#/asset/${ASSET}`);
     const form = b.page.locator(".fill-form").first();
     await form.waitFor();
+    const typing = a.page.getByLabel("New proposal"); // the seller is typing when the update lands
+    await typing.fill("Half-written");
     await form.getByRole("textbox").fill("5");
     await form.getByRole("button", { name: "Buy" }).click();
     await notice(b.page).filter({ hasText: "Shares bought on the market." }).waitFor();
     const after = (Number(before.replaceAll(",", "")) - 5).toLocaleString("en-US");
     await a.page.locator("#my-shares", { hasText: new RegExp(`^${after}$`) }).waitFor(); // no reload
+    await balance.filter({ hasText: new RegExp(`^${after}$`) }).waitFor();
+    await portfolio.close();
+    assert.equal(await typing.inputValue(), "Half-written");
+    assert.equal(await a.page.evaluate(() => document.activeElement?.name), "description");
     await shot(b.page, "asset-phone");
   });
 
@@ -124,17 +140,26 @@ try {
     await vote.waitFor();
     await vote.click();
     await notice(a.page).filter({ hasText: "Vote cast." }).waitFor();
+    // The tally counts the voter's shares (all of them, delegated to itself).
+    const shares = await a.page.locator("#my-shares").textContent();
+    const tally = a.page.locator("tr", { hasText: "Replace the inverters in 2029" }).locator("td.num").first();
+    await tally.filter({ hasText: new RegExp(`^${shares}$`) }).waitFor();
     await shot(a.page, "voted");
   });
 
+  let op;
   await step("an operator registers an asset and an investor buys in its sale", async () => {
-    const op = await user(KEY_OPERATOR);
+    op = await user(KEY_OPERATOR);
     pages.push(op.page);
     await signIn(op.page);
     await op.page.goto(`${APP_URL}/app/#/operator`);
     await op.page.locator("#register-form").waitFor();
     await op.page.getByLabel("Name").fill("Évora Solar");
     await op.page.getByLabel("Symbol").fill("EVSUN");
+    await op.page.getByLabel("Shares", { exact: true }).fill("ten thousand"); // bad input, said so
+    await op.page.getByRole("button", { name: "Register" }).click();
+    await notice(op.page).filter({ hasText: 'Not done: Shares: "ten thousand" is not a whole number' }).waitFor();
+    await op.page.getByLabel("Shares", { exact: true }).fill("10000");
     await op.page.getByRole("button", { name: "Register" }).click();
     await notice(op.page).filter({ hasText: "Asset registered." }).waitFor();
     await shot(op.page, "operator");
@@ -144,10 +169,26 @@ try {
     await b.page.goto(`${APP_URL}/app/#/`);
     await b.page.getByRole("link", { name: /Évora Solar/ }).click();
     await b.page.getByLabel("Shares to buy").fill("10");
-    await b.page.getByRole("button", { name: "Buy shares" }).click();
+    b.asked.length = 0;
+    await b.page.getByRole("button", { name: "Buy shares" }).click(); // paying with a permit
     await notice(b.page).filter({ hasText: "Shares bought." }).waitFor();
+    const signed = b.asked.filter((m) => m === "eth_signTypedData_v4" || m === "eth_sendTransaction");
+    assert.deepEqual(signed, ["eth_signTypedData_v4", "eth_sendTransaction"]);
     await b.page.locator("#my-shares", { hasText: /^10$/ }).waitFor();
     await shot(b.page, "bought-phone");
+  });
+
+  await step("the operator deposits revenue; a holder's claimable revenue grows live", async () => {
+    await a.page.goto(`${APP_URL}/app/#/asset/${ASSET}`);
+    const claimable = a.page.locator(".stat", { has: a.page.locator("#my-shares") });
+    await claimable.filter({ hasText: /claimable 0\.00 / }).waitFor(); // claimed earlier
+    await op.page.goto(`${APP_URL}/app/#/operator`);
+    // (a select's name also carries its chosen option: "Asset Alentejo Solar Share")
+    await op.page.getByRole("combobox", { name: /^Asset/ }).selectOption(ASSET);
+    await op.page.getByLabel("Revenue to deposit").fill("500");
+    await op.page.getByRole("button", { name: "Deposit revenue" }).click();
+    await notice(op.page).filter({ hasText: "Revenue deposited." }).waitFor();
+    await claimable.filter({ hasText: /claimable [1-9]\d*\.\d\d / }).waitFor(); // no reload
   });
 
   assert.deepEqual(problems, []);

@@ -1,7 +1,8 @@
 """The dApp page in headless Chromium (Debian's, driven by playwright-core from npm) against the
 real stack: a demo chain of its own, the indexer following it, the API serving the page. Two
-investors use injected test wallets that sign with their anvil keys (`tests/dapp/wallet.mjs`); the
-scenarios are in `tests/dapp/scenario.mjs`, screenshots go to `.artifacts/screenshots/`."""
+investors and an operator use injected test wallets that sign with their anvil keys and behave as
+MetaMask does on accounts and networks (`tests/dapp/wallet.mjs`); the scenarios are in
+`tests/dapp/scenario.mjs`, screenshots go to `.artifacts/screenshots/`."""
 
 from __future__ import annotations
 
@@ -78,11 +79,13 @@ def test_the_page_is_served_with_its_wallet_config(site: Site) -> None:
     page = requests.get(f"{url}/", timeout=5)
     assert page.ok and '<script type="module" src="js/main.js">' in page.text
     assert page.url == f"{url}/app/"
-    assert (
-        requests.get(f"{url}/app/js/main.js", timeout=5)
-        .headers["content-type"]
-        .startswith("text/javascript")
-    )
+    module = requests.get(f"{url}/app/js/main.js", timeout=5)
+    assert module.headers["content-type"].startswith("text/javascript")
+    # No content hash in the modules' names: browsers revalidate them (a 304 when unchanged).
+    assert module.headers["cache-control"] == "no-cache"
+    again = requests.get(f"{url}/app/js/main.js", headers={"If-None-Match": module.headers["etag"]},
+                         timeout=5)  # fmt: skip
+    assert again.status_code == 304
     assert requests.get(f"{url}/dapp/config", timeout=5).json() == {
         "chain_id": 31337, "chain_name": "Local anvil", "rpc_url": rpc_url,
     }  # fmt: skip
@@ -97,14 +100,15 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
     holders = requests.get(f"{url}/assets/{asset}/holders?limit=200", timeout=5).json()["data"]
     ours = [h for h in holders if h["account"].lower() in keys]
     seller = next(h for h in ours if int(h["claimable"]) > 0 and int(h["balance"]) >= 10)
-    # An investor of the demo (not its admin, operators, treasury or meter admin) new to the asset,
-    # given stablecoins to pay with.
+    # An investor of the demo (not its admin, operators, treasury or meter admin) new to the asset;
+    # it and the operator (who deposits revenue) are given stablecoins to pay with.
     buyer = next(a for a in list(keys)[4:-1] if a not in {h["account"].lower() for h in holders})
     stablecoin = json.loads(site.deployments.read_text())["contracts"]["MockStablecoin"]
-    mint = keccak(text="mint(address,uint256)")[:4] + encode(["address", "uint256"],
-                                                              [buyer, 10_000 * 10**6])  # fmt: skip
-    rpc(rpc_url, "eth_sendTransaction", {"from": buyer, "to": stablecoin["address"],
-                                         "data": "0x" + mint.hex()})  # fmt: skip
+    for account in (buyer, OPERATOR):
+        mint = keccak(text="mint(address,uint256)")[:4] + encode(["address", "uint256"],
+                                                                  [account, 10_000 * 10**6])  # fmt: skip
+        rpc(rpc_url, "eth_sendTransaction", {"from": account, "to": stablecoin["address"],
+                                             "data": "0x" + mint.hex()})  # fmt: skip
     shutil.rmtree(SHOTS, ignore_errors=True)
     env = dict(os.environ, APP_URL=url, RPC_URL=rpc_url, ASSET=asset, SHOTS=str(SHOTS),
                KEY_A=keys[seller["account"].lower()], KEY_B=keys[buyer],

@@ -29,19 +29,52 @@ function typed(types, name, value) {
   return /^u?int\d*$/.test(name) ? BigInt(value) : value;
 }
 
-async function answer(account, rpcUrl, method, params) {
+/** Refuses, as MetaMask does, to act for another account than the one it holds. */
+function ours(account, address) {
+  if (address?.toLowerCase() !== account.address.toLowerCase()) {
+    throw Object.assign(new Error(`the wallet holds ${account.address}, not ${address}`), { code: 4100 });
+  }
+}
+
+/**
+ * Switching networks as MetaMask does: a chain the wallet does not know is refused with 4902
+ * until the page adds it (its RPC URL must answer with that chain id). `wallet.away` is the
+ * chain the wallet is on while it is not the node's (null once it is).
+ */
+async function network(wallet, method, [request]) {
+  const target = Number(request.chainId);
+  const node = Number(await rpc(wallet.rpcUrl, "eth_chainId"));
+  if (method === "wallet_addEthereumChain") {
+    const answered = Number(await rpc(request.rpcUrls[0], "eth_chainId"));
+    if (answered !== target) {
+      throw Object.assign(new Error(`${request.rpcUrls[0]} is chain ${answered}, not ${target}`), { code: -32602 });
+    }
+    wallet.known.add(target);
+  } else if (target !== wallet.away && !wallet.known.has(target)) {
+    throw Object.assign(new Error(`Unrecognized chain ID ${request.chainId}`), { code: 4902 });
+  }
+  if (target === node) wallet.away = null; // MetaMask switches to a chain once it is added
+  return null;
+}
+
+async function answer(wallet, method, params) {
+  const { account, rpcUrl } = wallet;
   switch (method) {
     case "eth_requestAccounts":
     case "eth_accounts":
       return [account.address];
+    case "eth_chainId":
+      return wallet.away === null ? rpc(rpcUrl, method) : `0x${wallet.away.toString(16)}`;
     case "wallet_switchEthereumChain":
     case "wallet_addEthereumChain":
-      return null;
+      return network(wallet, method, params);
     case "personal_sign": {
-      const [data] = params;
+      const [data, address] = params;
+      ours(account, address);
       return account.signMessage({ message: isHex(data) ? { raw: data } : data });
     }
     case "eth_signTypedData_v4": {
+      ours(account, params[0]);
       const data = JSON.parse(params[1]);
       const { EIP712Domain, ...types } = data.types;
       return account.signTypedData({
@@ -51,7 +84,12 @@ async function answer(account, rpcUrl, method, params) {
     }
     case "eth_sendTransaction": {
       const [tx] = params;
+      ours(account, tx.from);
+      if (wallet.away !== null) throw new Error(`the wallet is on chain ${wallet.away}, not the node's`);
       const chainId = Number(await rpc(rpcUrl, "eth_chainId"));
+      if (tx.chainId !== undefined && Number(tx.chainId) !== chainId) {
+        throw new Error(`the transaction is for chain ${Number(tx.chainId)}, the wallet is on ${chainId}`);
+      }
       const nonce = Number(await rpc(rpcUrl, "eth_getTransactionCount", account.address, "pending"));
       const gas = BigInt(tx.gas ?? (await rpc(rpcUrl, "eth_estimateGas", tx)));
       const block = await rpc(rpcUrl, "eth_getBlockByNumber", "latest", false);
@@ -67,12 +105,19 @@ async function answer(account, rpcUrl, method, params) {
   }
 }
 
-/** Gives `page` a `window.ethereum` that signs with `privateKey`; returns the account. */
-export async function injectWallet(page, privateKey, rpcUrl) {
+/**
+ * Gives `page` a `window.ethereum` that signs with `privateKey`; returns the account and the
+ * methods the page asks for (`asked`). With `awayOn` (a chain id), the wallet starts on that
+ * chain and does not know the node's.
+ */
+export async function injectWallet(page, privateKey, rpcUrl, { awayOn = null } = {}) {
   const account = privateKeyToAccount(privateKey);
+  const wallet = { account, rpcUrl, away: awayOn, known: new Set(awayOn === null ? [] : [awayOn]) };
+  const asked = []; // the methods the page called, in order
   await page.exposeFunction("__testWallet", async (method, params) => {
+    asked.push(method);
     try {
-      return { result: await answer(account, rpcUrl, method, params) };
+      return { result: await answer(wallet, method, params) };
     } catch (error) {
       return { error: { code: error.code ?? -32603, message: String(error.message ?? error) } };
     }
@@ -89,5 +134,5 @@ export async function injectWallet(page, privateKey, rpcUrl) {
       removeListener() {},
     };
   });
-  return account;
+  return { account, asked };
 }
