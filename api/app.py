@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,6 +25,7 @@ from api.auth import tokens
 from api.cache import ReadCache
 from api.chain import IndexedHead
 from api.db import Database
+from api.node import Node, NodeUnavailable, RpcError
 from api.ratelimit import RateLimiter, bearer_subject
 from api.responses import ServeCached
 from api.settings import ApiSettings
@@ -50,7 +50,7 @@ class ConfigurationError(RuntimeError):
     """The API cannot start as configured (no database, no chain to serve)."""
 
 
-async def resolve_chain_id(settings: ApiSettings, db: Database) -> int:
+async def resolve_chain_id(settings: ApiSettings, db: Database, node: Node) -> int:
     """The chain to serve: the setting, else the index's only chain, else the node's."""
     if settings.chain_id is not None:
         return settings.chain_id
@@ -60,12 +60,8 @@ async def resolve_chain_id(settings: ApiSettings, db: Database) -> int:
     if len(rows) > 1:
         raise ConfigurationError("the index holds several chains: set API_CHAIN_ID")
     try:
-        async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.post(
-                settings.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}
-            )
-            return int(answer.json()["result"], 16)
-    except (httpx.HTTPError, KeyError, ValueError) as error:
+        return int(await node.request("eth_chainId"), 16)
+    except (NodeUnavailable, RpcError, TypeError, ValueError) as error:
         raise ConfigurationError(
             f"no chain to serve: the index is empty and the node at {settings.rpc_url} did not"
             " answer; set API_CHAIN_ID or start the node"
@@ -170,8 +166,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
             if settings.redis_url is None
             else aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
         )
+        node = Node(settings.rpc_url, timeout=settings.rpc_timeout_seconds)
         try:
-            chain_id = await resolve_chain_id(settings, db)
+            chain_id = await resolve_chain_id(settings, db, node)
             prefix = f"{settings.redis_namespace}:{chain_id}:api"
             head = IndexedHead(db, chain_id, interval=settings.head_poll_seconds)
             await head.start()
@@ -183,6 +180,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 head=head,
                 cache=ReadCache(redis, prefix, seconds=settings.cache_seconds),
                 jwt_key=tokens.signing_key(settings),
+                node=node,
             )
             app.state.platform = state
             limiter = app.state.limiter = RateLimiter(redis, prefix)
@@ -196,6 +194,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 await head.stop()
                 await limiter.aclose()
         finally:
+            await node.close()
             if redis is not None:
                 await redis.aclose()
             await db.close()

@@ -5,8 +5,8 @@ a wallet is about to sign (allowances, nonces, a simulation of the call). Two ki
 `NodeUnavailable` (the node did not answer, or answered nonsense: a 503 for the client) and
 `Reverted` (the node ran the call and it reverted: its revert data is decoded for the client).
 
-One `Node` per process, made by a startup hook (`install(app)`) and reached through the `NodeDep`
-dependency.
+One `Node` per process, made with the app's state (`AppState.node`) and reached through the
+`NodeDep` dependency; sign-in asks it about contract wallets and start-up for the chain id.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 
 from api.problems import Problem
-from api.state import AppState
 
 # JSON-RPC codes of a call that ran and reverted (geth/anvil use 3; some nodes -32000 + data).
 _REVERT_HINTS = ("revert", "execution reverted")
@@ -189,26 +188,8 @@ class Node:
             raise NodeUnavailable("the node's eth_simulateV1 answer has no calls") from error
 
 
-def install(app: FastAPI) -> None:
-    """Makes one `Node` when the app starts and closes it when it stops (once per app)."""
-    if getattr(app.state, "node_installed", False):
-        return
-    app.state.node_installed = True
-
-    async def start(state: AppState) -> None:
-        app.state.node = Node(state.settings.rpc_url, timeout=state.settings.rpc_timeout_seconds)
-
-    async def stop(state: AppState) -> None:
-        await app.state.node.close()
-
-    app.state.startup_hooks.append(start)
-    app.state.shutdown_hooks.append(stop)
-
-
 async def get_node(request: Request) -> Node:
-    node: Node | None = getattr(request.app.state, "node", None)
-    if node is None:
-        raise Problem(503, "the API is not connected to an Ethereum node", "node-unavailable")
+    node: Node = request.app.state.platform.node
     return node
 
 

@@ -1,4 +1,5 @@
-"""What every request shares: settings, the database, Redis, the indexed head and the cache."""
+"""What every request shares: settings, the database, Redis, the indexed head, the cache and the
+node (asked only to prepare transactions and to check contract wallets' signatures)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import redis.asyncio as aioredis
 from api.cache import ReadCache
 from api.chain import IndexedHead
 from api.db import Database
+from api.node import Node
 from api.settings import ApiSettings
 
 
@@ -23,3 +25,4 @@ class AppState:
     head: IndexedHead
     cache: ReadCache
     jwt_key: bytes
+    node: Node

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import httpx
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 from pydantic import ValidationError
 
+from api.node import Node, NodeUnavailable, Reverted, RpcError
 from api.settings import ApiSettings
 
 with warnings.catch_warnings():
@@ -56,10 +56,6 @@ class SignInRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.malformed = malformed
-
-
-class NodeUnavailable(Exception):
-    """The node could not be asked about a contract wallet."""
 
 
 @dataclass(frozen=True)
@@ -219,12 +215,13 @@ def _eip191_hash(text: str) -> bytes:
     return keccak(b"\x19Ethereum Signed Message:\n" + str(len(body)).encode() + body)
 
 
-async def check_signature(text: str, address: str, signature: bytes, rpc_url: str) -> None:
+async def check_signature(text: str, address: str, signature: bytes, node: Node) -> None:
     """Refuses unless `address` (EIP-55) signed `text`, as a key or as a contract wallet.
 
     Raises:
         SignInRefused: The signature is not the address's (malformed when it cannot be one).
-        NodeUnavailable: The node did not answer whether the address is a contract.
+        NodeUnavailable: The node did not answer whether the address is a contract (its URL is
+            never part of the reason: it may hold a key).
     """
     signer: str | None = None
     if len(signature) == 65:
@@ -234,15 +231,15 @@ async def check_signature(text: str, address: str, signature: bytes, rpc_url: st
             signer = None
         if signer == address:
             return
-    async with httpx.AsyncClient(timeout=10) as client:
-        code = await _call(client, rpc_url, "eth_getCode", [address, "latest"])
-        if code is None:
-            raise NodeUnavailable(f"the node at {rpc_url} could not read the code of {address}")
-        if code not in ("0x", "0x0", ""):
-            if await _contract_accepts(client, rpc_url, address, _eip191_hash(text), signature):
-                return
-            raise SignInRefused(f"the contract wallet {address} does not accept this signature"
-                                " (EIP-1271 isValidSignature)")  # fmt: skip
+    try:
+        code = await node.request("eth_getCode", [address, "latest"])
+    except RpcError as error:
+        raise NodeUnavailable(f"the node could not read the code of {address}") from error
+    if code not in ("0x", "0x0", ""):
+        if await _contract_accepts(node, address, _eip191_hash(text), signature):
+            return
+        raise SignInRefused(f"the contract wallet {address} does not accept this signature"
+                            " (EIP-1271 isValidSignature)")  # fmt: skip
     if len(signature) != 65:
         raise SignInRefused(
             f"an account's signature is 65 bytes (r, s, v); this one is {len(signature)}",
@@ -256,23 +253,11 @@ async def check_signature(text: str, address: str, signature: bytes, rpc_url: st
     )
 
 
-async def _contract_accepts(client: httpx.AsyncClient, rpc_url: str, address: str,
-                            digest: bytes, signature: bytes) -> bool:  # fmt: skip
+async def _contract_accepts(node: Node, address: str, digest: bytes, signature: bytes) -> bool:
     data = EIP1271_SELECTOR + abi_encode(["bytes32", "bytes"], [digest, signature])
     call = {"to": address, "data": "0x" + data.hex()}
-    answer = await _call(client, rpc_url, "eth_call", [call, "latest"])
-    # None: the wallet reverted, so it does not accept the signature.
-    return answer is not None and answer[:10].lower() == "0x" + EIP1271_SELECTOR.hex()
-
-
-async def _call(client: httpx.AsyncClient, rpc_url: str, method: str,
-                params: list[object]) -> str | None:  # fmt: skip
-    """The result of a JSON-RPC call, or None when the node answers with an error."""
-    request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
     try:
-        answer = (await client.post(rpc_url, json=request)).json()
-    except (httpx.HTTPError, ValueError) as error:
-        raise NodeUnavailable(f"the node at {rpc_url} did not answer {method}") from error
-    if not isinstance(answer, dict) or "error" in answer or "result" not in answer:
-        return None
-    return str(answer["result"])
+        answer = await node.request("eth_call", [call, "latest"])
+    except (Reverted, RpcError):  # the wallet reverted: it does not accept the signature
+        return False
+    return isinstance(answer, str) and answer[:10].lower() == "0x" + EIP1271_SELECTOR.hex()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 from api.auth import sessions, siwe
 from api.deps import SignedIn, State
 from api.models.auth import NonceOut, RefreshIn, TokensOut, VerifyIn
+from api.node import NodeUnavailable
 from api.problems import MEDIA_TYPE, Problem, ProblemDetail
 
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
@@ -66,11 +67,11 @@ async def verify(state: State, body: VerifyIn) -> TokensOut:
     try:
         message = siwe.parse(body.message)
         siwe.check_fields(message, expected, datetime.now(UTC))
-        await siwe.check_signature(body.message, message.address, signature, state.settings.rpc_url)
+        await siwe.check_signature(body.message, message.address, signature, state.node)
     except siwe.SignInRefused as error:
         status, kind = (422, "invalid-sign-in") if error.malformed else (401, "sign-in-refused")
         raise Problem(status, error.reason, kind) from error
-    except siwe.NodeUnavailable as error:
+    except NodeUnavailable as error:
         raise Problem(503, f"sign-in is unavailable: {error}", "unavailable") from error
     try:
         spent = await sessions.spend_nonce(state, message.nonce)

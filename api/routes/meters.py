@@ -12,9 +12,8 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Response
 
-from api import node as node_module
 from api.deps import State
 from api.models.operator import MeterReading, ReadingIn
 from api.node import NodeDep, NodeUnavailable, RpcError
@@ -35,11 +34,6 @@ READING_FIELDS = [
     {"name": "periodEnd", "type": "uint64"},
     {"name": "energyWh", "type": "uint256"},
 ]
-
-
-def mount(app: FastAPI) -> None:
-    """Connects the app to the node when it starts (for the chain's time)."""
-    node_module.install(app)
 
 
 def reading_typed_data(body: ReadingIn, *, chain_id: int, oracle: str) -> dict[str, Any]:

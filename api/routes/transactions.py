@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api import node as node_module
 from api.deps import State, bearer, signed_in
 from api.models.transactions import (
     ApproveSharesRequest,
@@ -66,11 +65,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/tx", tags=["transactions"], responses=ERRORS)
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 R = TypeVar("R", bound=TxRequest)
-
-
-def mount(app: FastAPI) -> None:
-    """Connects the app to the node when it starts."""
-    node_module.install(app)
 
 
 async def _prepare(state: AppState, node: Node, credentials: HTTPAuthorizationCredentials | None,
