@@ -1,0 +1,5 @@
+"""`python -m docgen`: see `docgen.cli`."""
+
+from docgen.cli import main
+
+main()

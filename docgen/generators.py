@@ -1,0 +1,58 @@
+"""Every generator by name: each returns its documents (path → text, notice included)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from docgen.files import marked
+
+Documents = dict[Path, str]
+
+
+def database() -> Documents:
+    """`database/schema.md` and `diagrams/database-er.md`, from a scratch database."""
+    from docgen import catalog, scratch
+    from docgen.database import ER, SCHEMA, load_notes, render_er, render_schema
+
+    with scratch.migrated_database() as url:
+        read = catalog.read(url)
+    notes = load_notes()
+    return {
+        SCHEMA: marked(SCHEMA, render_schema(read, notes)),
+        ER: marked(ER, render_er(read, notes)),
+    }
+
+
+def api() -> Documents:
+    """`api/openapi.json`, `api/schema.graphql`, `api/asyncapi.yaml` and `api/metrics.md`."""
+    from docgen import api_specs, asyncapi, metrics
+
+    return {
+        api_specs.OPENAPI: marked(api_specs.OPENAPI, api_specs.openapi()),
+        api_specs.GRAPHQL: marked(api_specs.GRAPHQL, api_specs.graphql_sdl()),
+        asyncapi.ASYNCAPI: marked(asyncapi.ASYNCAPI, asyncapi.render()),
+        metrics.METRICS: marked(metrics.METRICS, metrics.render()),
+    }
+
+
+def contracts() -> Documents:
+    """A page per contract, library and interface under `smart-contracts/`, from NatSpec."""
+    from docgen import natspec
+
+    return {path: marked(path, text) for path, text in natspec.pages().items()}
+
+
+GENERATORS: dict[str, Callable[[], Documents]] = {
+    "api": api,
+    "contracts": contracts,
+    "database": database,
+}
+
+
+def generate(names: Iterable[str]) -> Documents:
+    """The documents of the named generators."""
+    documents: Documents = {}
+    for name in names:
+        documents.update(GENERATORS[name]())
+    return documents

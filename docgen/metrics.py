@@ -1,0 +1,113 @@
+"""`api/metrics.md`: every metric the API and the indexer register in prometheus_client's
+registry, read from the registry after importing every module of both packages (none does I/O
+at import time), so a metric declared anywhere in them is listed."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
+from prometheus_client import REGISTRY
+from prometheus_client.metrics import MetricWrapperBase
+
+from docgen.files import ARCHITECTURE
+
+METRICS = ARCHITECTURE / "api" / "metrics.md"
+PACKAGES = ("api", "indexer")
+WHERE = {
+    "api": "`GET /metrics` on the API's port (each API process; `make run`: 8000)",
+    "indexer": "`--metrics-port` / `INDEXER_METRICS_PORT` of the indexer (`make run`: 9101)",
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One registered metric family."""
+
+    name: str
+    type: str
+    help: str
+    labels: tuple[str, ...]
+    buckets: tuple[float, ...]
+
+
+def import_all(packages: tuple[str, ...] = PACKAGES) -> None:
+    """Imports every module of the packages, registering every metric they declare."""
+    for package in packages:
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+
+
+def registered() -> tuple[list[Metric], list[str]]:
+    """The registry's own metrics, and the names of its default collectors' families."""
+    ours: list[Metric] = []
+    standard: set[str] = set()
+    for collector in list(REGISTRY._collector_to_names):
+        if isinstance(collector, MetricWrapperBase):
+            name = collector._name
+            kind = collector._type
+            buckets = tuple(getattr(collector, "_upper_bounds", ()))
+            ours.append(
+                Metric(
+                    name=f"{name}_total" if kind == "counter" else name,
+                    type=str(kind),
+                    help=collector._documentation,
+                    labels=tuple(collector._labelnames),
+                    buckets=buckets,
+                )
+            )
+        else:
+            standard.update(
+                f"{f.name}_total" if f.type == "counter" else f.name for f in collector.collect()
+            )
+    return sorted(ours, key=lambda m: m.name), sorted(standard)
+
+
+def _bucket(value: float) -> str:
+    return "+Inf" if value == float("inf") else f"{value:g}"
+
+
+def render() -> str:
+    """The text of `metrics.md` (without its notice)."""
+    import_all()
+    metrics, standard = registered()
+    out = [
+        "# Metrics",
+        "",
+        "Every Prometheus metric the API and the indexer declare, read from `prometheus_client`'s"
+        " registry. Counters are exported with their `_total` suffix; histograms as `_bucket`,"
+        " `_sum` and `_count`.",
+        "",
+    ]
+    groups: dict[str, list[Metric]] = {}
+    for metric in metrics:
+        groups.setdefault(metric.name.split("_", 1)[0], []).append(metric)
+    for group, members in sorted(groups.items()):
+        out += [
+            f"## {group}",
+            "",
+            f"Served at {WHERE.get(group, 'the process that declares it')}.",
+            "",
+        ]
+        out += ["| metric | type | labels | help |", "| --- | --- | --- | --- |"]
+        for m in members:
+            labels = ", ".join(f"`{label}`" for label in m.labels)
+            extra = ""
+            if m.type == "histogram":
+                extra = " Buckets: " + ", ".join(_bucket(b) for b in m.buckets) + "."
+            out.append(
+                f"| `{m.name}` | {m.type} | {labels} | {m.help}.{extra} |".replace("..", ".")
+            )
+        out.append("")
+    out += [
+        "## Standard",
+        "",
+        "Every process also exports prometheus_client's default collectors: "
+        + ", ".join(f"`{name}`" for name in standard)
+        + ".",
+        "",
+    ]
+    return "\n".join(out)
