@@ -68,6 +68,7 @@ contract AssetGovernor is
 
     // The overrides below only settle which parent answers; none adds behaviour.
 
+    /// @inheritdoc GovernorUpgradeable
     function state(uint256 proposalId)
         public
         view
@@ -77,6 +78,7 @@ contract AssetGovernor is
         return super.state(proposalId);
     }
 
+    /// @inheritdoc GovernorUpgradeable
     function proposalNeedsQueuing(uint256 proposalId)
         public
         view
@@ -86,6 +88,7 @@ contract AssetGovernor is
         return super.proposalNeedsQueuing(proposalId);
     }
 
+    /// @inheritdoc GovernorUpgradeable
     function proposalThreshold()
         public
         view

@@ -66,6 +66,18 @@ def compare(documents: Mapping[Path, str]) -> list[Drift]:
     return drifts
 
 
+def stale(documents: Mapping[Path, str], root: Path = ARCHITECTURE) -> list[Path]:
+    """Files under `root` marked as generated that no generator makes any more (a contract
+    removed, a document renamed)."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path not in documents and path.suffix in (".md", ".yaml", ".graphql"):
+            with path.open() as file:
+                if NOTICE in file.readline():
+                    found.append(path)
+    return found
+
+
 def first_difference(committed: str, generated: str) -> str:
     """Says where two texts part, line by line, for a drift message."""
     old, new = committed.splitlines(), generated.splitlines()

@@ -10,12 +10,13 @@ from docgen.files import marked
 Documents = dict[Path, str]
 
 
-def database() -> Documents:
-    """`database/schema.md` and `diagrams/database-er.md`, from a scratch database."""
+def database(server_url: str | None = None) -> Documents:
+    """`database/schema.md` and `diagrams/database-er.md`, from a scratch database made on
+    `server_url` (the machine's PostgreSQL, else an embedded one)."""
     from docgen import catalog, scratch
     from docgen.database import ER, SCHEMA, load_notes, render_er, render_schema
 
-    with scratch.migrated_database() as url:
+    with scratch.migrated_database(server_url) as url:
         read = catalog.read(url)
     notes = load_notes()
     return {

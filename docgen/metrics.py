@@ -79,7 +79,7 @@ def render() -> str:
         "",
         "Every Prometheus metric the API and the indexer declare, read from `prometheus_client`'s"
         " registry. Counters are exported with their `_total` suffix; histograms as `_bucket`,"
-        " `_sum` and `_count`.",
+        " `_sum` and `_count`; both also with a `_created` timestamp.",
         "",
     ]
     groups: dict[str, list[Metric]] = {}

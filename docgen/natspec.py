@@ -222,19 +222,31 @@ def render_page(source: Path, build: dict[str, Any], ours: set[str]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def our_names() -> set[str]:
-    """Names of functions, events, errors and public variables our sources declare."""
+def our_names(source: Path) -> set[str]:
+    """Names of the functions, events, errors and public variables a source file declares, with
+    those of the files of ours it imports (its interface, libraries), recursively."""
     names: set[str] = set()
-    for source in sources():
-        names |= _declared_names(source.read_text())
+    seen: set[Path] = set()
+    pending = [source]
+    while pending:
+        path = pending.pop()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        text = path.read_text()
+        names |= _declared_names(text)
+        for imported in re.findall(r"^import\s+[^;]*?[\"']([^\"']+)[\"']", text, re.M):
+            if imported.startswith("."):
+                pending.append((path.parent / imported).resolve())
     return names
 
 
 def undocumented() -> list[str]:
     """`File: kind signature` for each function and error of ours without NatSpec."""
-    build, ours = load_build(), our_names()
+    build = load_build()
     missing = []
     for source in sources():
+        ours = our_names(source)
         relative = source.relative_to(ROOT).as_posix()
         for name, contract in sorted(build.items()):
             if contract.get("sourceId") != relative:
@@ -265,7 +277,7 @@ def render_index(pages: list[Path]) -> str:
 
 def pages() -> dict[Path, str]:
     """Every page and the index."""
-    build, ours = load_build(), our_names()
-    rendered = {page_of(s): render_page(s, build, ours) for s in sources()}
+    build = load_build()
+    rendered = {page_of(s): render_page(s, build, our_names(s)) for s in sources()}
     rendered[INDEX] = render_index(sorted(rendered))
     return rendered
