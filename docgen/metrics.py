@@ -1,12 +1,13 @@
-"""`api/metrics.md`: every metric the API and the indexer register in prometheus_client's
-registry, read from the registry after importing every module of both packages (none does I/O
-at import time), so a metric declared anywhere in them is listed."""
+"""`api/metrics.md`: every metric the API and the indexer declare, found by importing every
+module of both packages (none does I/O at import time) and collecting the metric objects they
+hold, so a metric declared in any of their modules is listed."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from types import ModuleType
 
 from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase
@@ -32,38 +33,48 @@ class Metric:
     buckets: tuple[float, ...]
 
 
-def import_all(packages: tuple[str, ...] = PACKAGES) -> None:
-    """Imports every module of the packages, registering every metric they declare."""
+def import_all(packages: tuple[str, ...] = PACKAGES) -> list[ModuleType]:
+    """Imports every module of the packages (registering every metric they declare)."""
+    modules = []
     for package in packages:
         module = importlib.import_module(package)
+        modules.append(module)
         for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
             if not info.name.endswith("__main__"):
-                importlib.import_module(info.name)
+                modules.append(importlib.import_module(info.name))
+    return modules
+
+
+def _metric(collector: MetricWrapperBase) -> Metric:
+    kind = str(collector._type)
+    return Metric(
+        name=f"{collector._name}_total" if kind == "counter" else collector._name,
+        type=kind,
+        help=collector._documentation,
+        labels=tuple(collector._labelnames),
+        buckets=tuple(getattr(collector, "_upper_bounds", ())),
+    )
 
 
 def registered() -> tuple[list[Metric], list[str]]:
-    """The registry's own metrics, and the names of its default collectors' families."""
-    ours: list[Metric] = []
+    """The metrics the packages' modules hold (whatever registry they are in), and the families
+    of prometheus_client's default collectors (process, platform, gc).
+
+    Metrics are found as module attributes, so a metric some other code (a test) registers in the
+    same process is not listed.
+    """
+    found: dict[int, MetricWrapperBase] = {}
+    for module in import_all():
+        for value in vars(module).values():
+            if isinstance(value, MetricWrapperBase):
+                found[id(value)] = value
     standard: set[str] = set()
     for collector in list(REGISTRY._collector_to_names):
-        if isinstance(collector, MetricWrapperBase):
-            name = collector._name
-            kind = collector._type
-            buckets = tuple(getattr(collector, "_upper_bounds", ()))
-            ours.append(
-                Metric(
-                    name=f"{name}_total" if kind == "counter" else name,
-                    type=str(kind),
-                    help=collector._documentation,
-                    labels=tuple(collector._labelnames),
-                    buckets=buckets,
-                )
-            )
-        else:
+        if not isinstance(collector, MetricWrapperBase):
             standard.update(
                 f"{f.name}_total" if f.type == "counter" else f.name for f in collector.collect()
             )
-    return sorted(ours, key=lambda m: m.name), sorted(standard)
+    return sorted((_metric(m) for m in found.values()), key=lambda m: m.name), sorted(standard)
 
 
 def _bucket(value: float) -> str:
@@ -72,7 +83,6 @@ def _bucket(value: float) -> str:
 
 def render() -> str:
     """The text of `metrics.md` (without its notice)."""
-    import_all()
     metrics, standard = registered()
     out = [
         "# Metrics",
