@@ -13,6 +13,7 @@ import ast
 import inspect
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -38,8 +39,10 @@ class CloseCode:
     where: str
 
 
-def _reason_text(node: ast.expr) -> str:
-    """A close reason as written: constants verbatim, f-string parts as `{expression}`."""
+def _reason_text(node: ast.expr, constants: Mapping[str, object] | None = None) -> str:
+    """A close reason as written: constants verbatim, f-string parts as `{expression}` (or the
+    value of a module constant they name)."""
+    constants = constants or {}
     if isinstance(node, ast.Constant):
         return str(node.value)
     if isinstance(node, ast.JoinedStr):
@@ -48,7 +51,11 @@ def _reason_text(node: ast.expr) -> str:
             if isinstance(value, ast.Constant):
                 parts.append(str(value.value))
             elif isinstance(value, ast.FormattedValue):
-                parts.append("{" + ast.unparse(value.value) + "}")
+                inner = value.value
+                if isinstance(inner, ast.Name) and inner.id in constants:
+                    parts.append(str(constants[inner.id]))
+                else:
+                    parts.append("{" + ast.unparse(inner) + "}")
         return "".join(parts)
     return "{" + ast.unparse(node) + "}"
 
@@ -70,6 +77,13 @@ def close_codes(sources: tuple[str, ...] = CLOSE_SOURCES) -> list[CloseCode]:
             for target in node.targets
             if isinstance(target, ast.Name) and isinstance(node.value, ast.Constant | ast.JoinedStr)
         }
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Call)
@@ -82,7 +96,7 @@ def close_codes(sources: tuple[str, ...] = CLOSE_SOURCES) -> list[CloseCode]:
                 argument = node.args[1] if len(node.args) > 1 else ast.Constant("")
                 if isinstance(argument, ast.Name) and argument.id in assigned:
                     argument = assigned[argument.id]
-                reason = _reason_text(argument)
+                reason = _reason_text(argument, constants)
                 where = f"{path.relative_to(ROOT)}"
                 found.append(CloseCode(node.args[0].value, reason, where))
     return sorted(set(found), key=lambda c: (c.code, c.where, c.reason))
@@ -225,6 +239,18 @@ def document() -> dict[str, Any]:
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes multi-line strings as literal blocks, so descriptions read as written."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def render() -> str:
     """The text of `asyncapi.yaml` (without its notice)."""
-    return yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
