@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,15 +79,20 @@ def stale(documents: Mapping[Path, str], root: Path = ARCHITECTURE) -> list[Path
     return found
 
 
-def first_difference(committed: str, generated: str) -> str:
-    """Says where two texts part, line by line, for a drift message."""
-    old, new = committed.splitlines(), generated.splitlines()
-    for number, (a, b) in enumerate(zip(old, new, strict=False), start=1):
-        if a != b:
-            return f"line {number} is\n    {a!r}\n  but the code now gives\n    {b!r}"
-    if len(old) < len(new):
-        return f"the code now gives more lines from line {len(old) + 1}: {new[len(old)]!r}"
-    return f"line {len(new) + 1} is no longer generated: {old[len(new)]!r}"
+def first_difference(committed: str, generated: str, most: int = 16) -> str:
+    """The changed lines (a unified diff without context, cut after `most` lines)."""
+    diff = [
+        line
+        for line in difflib.unified_diff(
+            committed.splitlines(), generated.splitlines(), "committed", "from the code", n=0,
+            lineterm="",
+        )
+        if not line.startswith(("---", "+++"))
+    ]  # fmt: skip
+    shown = [f"    {line}" for line in diff[:most]]
+    if len(diff) > most:
+        shown.append(f"    ... {len(diff) - most} more diff lines")
+    return "differs:\n" + "\n".join(shown)
 
 
 def drift_message(drifts: list[Drift]) -> str:

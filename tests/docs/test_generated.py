@@ -98,5 +98,5 @@ def test_a_generated_document_with_a_changed_line_is_reported(tmp_path: Path) ->
     path = tmp_path / "page.md"
     path.write_text(f"<!-- {NOTICE} -->\n# Old\n")
     drifts = compare({path: f"<!-- {NOTICE} -->\n# New\n"})
-    assert len(drifts) == 1 and "'# Old'" in drifts[0].reason and "'# New'" in drifts[0].reason
+    assert len(drifts) == 1 and "-# Old" in drifts[0].reason and "+# New" in drifts[0].reason
     assert stale({}, tmp_path) == [path]
