@@ -44,6 +44,7 @@ from api.queries.operator import stored_reading
 from api.state import AppState
 from api.transactions import actions
 from api.transactions.build import Chain, Plan
+from api.transactions.ranges import OutOfRange
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
@@ -75,7 +76,10 @@ async def _prepare(state: AppState, node: Node, credentials: HTTPAuthorizationCr
             raise Problem(403, "`from` is not the signed-in address: a wallet signs only for "
                           "its own account", "forbidden")  # fmt: skip
     chain = Chain(state, node)
-    plan = await action(chain, body)
+    try:
+        plan = await action(chain, body)
+    except OutOfRange as error:
+        raise Problem(422, error.reason, "out-of-range") from error
     return await chain.prepare(plan, body.sender)
 
 
