@@ -37,6 +37,9 @@ MAX_LINE_CHARS = 256  # the parser's worst case grows fast with a field's length
 MAX_STATEMENT_CHARS = 1024
 EIP1271_SELECTOR = bytes.fromhex("1626ba7e")
 """`isValidSignature(bytes32,bytes)`, which is also the magic value a wallet answers."""
+EIP1271_ACCEPTED = "0x" + (EIP1271_SELECTOR + bytes(28)).hex()
+"""The one answer that accepts: the magic value as an ABI `bytes4`, one 32-byte word, left-aligned
+and zero-padded (what OpenZeppelin's `SignatureChecker` requires, no more and no less)."""
 
 _HEADER = " wants you to sign in with your Ethereum account:"
 _REQUIRED_LINES = ("URI: ", "Version: ", "Chain ID: ", "Nonce: ", "Issued At: ")
@@ -260,4 +263,6 @@ async def _contract_accepts(node: Node, address: str, digest: bytes, signature: 
         answer = await node.request("eth_call", [call, "latest"])
     except (Reverted, RpcError):  # the wallet reverted: it does not accept the signature
         return False
-    return isinstance(answer, str) and answer[:10].lower() == "0x" + EIP1271_SELECTOR.hex()
+    # The whole word and its length: a contract that echoes its calldata answers the selector in
+    # its first 4 bytes too, followed by the rest of the call.
+    return isinstance(answer, str) and answer.lower() == EIP1271_ACCEPTED

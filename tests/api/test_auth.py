@@ -291,6 +291,43 @@ def test_a_contract_wallet_that_does_not_accept_the_signature_is_refused(
     assert f"the contract wallet {wallet} does not accept this signature" in detail
 
 
+ECHO_CODE = "0x366000600037366000f3"  # CALLDATACOPY(0, 0, CALLDATASIZE); RETURN(0, CALLDATASIZE)
+
+
+def test_a_contract_that_echoes_its_calldata_is_not_a_wallet_that_accepts(
+    client: TestClient, demo_chain: tuple[str, Path]
+) -> None:
+    """Its answer starts with the selector, which is the magic value: only the whole 32-byte word
+    (magic value left-aligned, then zeros, nothing more) accepts."""
+    wallet = Account.create().address
+    message = message_for(client, wallet)
+    rpc(demo_chain[0], "anvil_setCode", wallet, ECHO_CODE)
+
+    detail = refused(verify(client, message, "0x" + "ab" * 65))
+
+    assert f"the contract wallet {wallet} does not accept this signature" in detail
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["631626ba7e60e01b60005260406000f3",  # the magic word, then 32 more bytes of zeros
+     "631626ba7e60005260206000f3",  # the magic value right-aligned in the word
+     "631626ba7e60e01b60005260046000f3",  # the 4 bytes alone
+     "631626ba7e60e01b60011760005260206000f3"],  # the magic word with a nonzero last bit
+    ids=["64-bytes", "right-aligned", "4-bytes", "dirty-padding"],
+)  # fmt: skip
+def test_a_wallet_answer_that_is_not_exactly_the_magic_word_is_refused(
+    client: TestClient, demo_chain: tuple[str, Path], answer: str
+) -> None:
+    wallet = Account.create().address
+    message = message_for(client, wallet)
+    rpc(demo_chain[0], "anvil_setCode", wallet, "0x" + answer)
+
+    detail = refused(verify(client, message, "0x" + "ab" * 65))
+
+    assert "does not accept this signature" in detail
+
+
 def test_sign_in_keeps_nonces_in_postgres_when_there_is_no_redis(
     demo_settings: ApiSettings, tmp_path: Path
 ) -> None:
