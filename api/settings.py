@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,19 @@ class ApiSettings(BaseSettings):
     ready_max_lag_blocks: int = Field(default=50, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
     db_pool_size: int = Field(default=8, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_an_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError("API_PUBLIC_URL must be an http:// or https:// URL")
+        if "@" in url.netloc:
+            raise ValueError("API_PUBLIC_URL must not have a user part (user@host): sign-in"
+                             " messages name its host, and a wallet would show the user part")  # fmt: skip
+        return value
 
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> ApiSettings:

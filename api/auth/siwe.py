@@ -76,7 +76,7 @@ class Expected:
 def expected_for(settings: ApiSettings, chain_id: int) -> Expected:
     """The domain (host[:port] of the public URL), origin and chain this API signs in for."""
     url = urlsplit(settings.base_url)
-    domain = url.netloc.rsplit("@", 1)[-1].lower()
+    domain = url.netloc.lower()  # the settings refuse a public URL with a user part
     return Expected(
         domain=domain,
         origin=f"{url.scheme.lower()}://{domain}",
@@ -177,12 +177,22 @@ def check_fields(message: SiweMessage, expected: Expected, now: datetime) -> Non
         raise SignInRefused(
             f"the message is for scheme {message.scheme}, this API is served over {expected.scheme}"
         )
+    if "@" in message.domain:
+        raise SignInRefused(
+            f"the message's domain {message.domain} has a user part before '@': a wallet may"
+            f" show that part as the site; this API signs in for {expected.domain} alone"
+        )
     if message.domain.lower() != expected.domain:
         raise SignInRefused(
             f"the message is for {message.domain}, this API signs in for {expected.domain}"
         )
     uri = urlsplit(message.uri)
-    origin = f"{uri.scheme.lower()}://{uri.netloc.rsplit('@', 1)[-1].lower()}"
+    if "@" in uri.netloc:
+        raise SignInRefused(
+            f"the message's URI {message.uri} has a user part before '@': a wallet may show"
+            f" that part as the site; the URI must be on {expected.origin} with no user part"
+        )
+    origin = f"{uri.scheme.lower()}://{uri.netloc.lower()}"
     if origin != expected.origin:
         raise SignInRefused(
             f"the message's URI {message.uri} is not on this API's origin {expected.origin}"

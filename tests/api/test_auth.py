@@ -170,6 +170,29 @@ def test_a_message_for_another_place_or_time_is_refused_with_the_reason(
     assert reason in refused(verify(client, message, sign(account, message)))
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"uri": "http://evil.example@testserver"}, {"uri": "http://evil.example:pw@testserver/app"},
+     {"uri": "http://@testserver"}, {"domain": "evil.example@testserver"}],
+    ids=["uri-user", "uri-user-password", "uri-empty-user", "domain-user"],
+)  # fmt: skip
+def test_a_message_with_a_user_part_before_the_host_is_refused(
+    client: TestClient, changes: dict[str, str]
+) -> None:
+    """A wallet may show `evil.example` as the site of `http://evil.example@testserver`."""
+    account = Account.create()
+    message = message_for(client, account, **changes)
+
+    detail = refused(verify(client, message, sign(account, message)))
+
+    assert "has a user part before '@'" in detail
+
+
+def test_a_public_url_with_a_user_part_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="must not have a user part"):
+        ApiSettings(public_url="http://evil.example@127.0.0.1:8000")
+
+
 def test_the_same_message_without_the_fault_signs_in(client: TestClient) -> None:
     """The control of the test above: only the changed field made the difference."""
     account = Account.create()
@@ -496,3 +519,15 @@ def test_openapi_shows_the_bearer_scheme_on_protected_routes(client: TestClient)
     for path, method in (("/me", "get"), ("/me/preferences", "put"), ("/auth/logout", "post")):
         assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []}]
     assert "security" not in schema["paths"]["/auth/nonce"]["post"]
+
+
+def test_a_node_url_with_a_user_part_is_never_shown_to_the_page(
+    demo_settings: ApiSettings, tmp_path: Path
+) -> None:
+    """A loopback node's URL is offered to wallets, unless it carries a user part (a key)."""
+    url = demo_settings.rpc_url.replace("http://", "http://user:secret-key@")
+    settings = demo_settings.model_copy(update={"rpc_url": url, "data_dir": tmp_path})
+    with TestClient(create_app(settings)) as keyed:
+        assert keyed.get("/dapp/config").json()["rpc_url"] is None
+    with TestClient(create_app(demo_settings)) as plain:
+        assert plain.get("/dapp/config").json()["rpc_url"] == demo_settings.rpc_url
