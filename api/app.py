@@ -26,6 +26,7 @@ from api.cache import ReadCache
 from api.chain import IndexedHead
 from api.db import Database
 from api.node import Node, NodeUnavailable, RpcError
+from api.proxies import TrustedProxies, parse_networks
 from api.ratelimit import RateLimiter, bearer_subject
 from api.responses import ServeCached
 from api.settings import ApiSettings
@@ -219,6 +220,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
 
     app.add_middleware(LimitAndMeasure, settings=settings)
+    # Outermost: limits, caps and logs see the client, not a trusted proxy (api.proxies).
+    app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
