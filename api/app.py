@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, problems, routes
+from api import metrics, openapi, problems, routes
 from api.auth import tokens
 from api.cache import ReadCache
 from api.chain import IndexedHead
@@ -230,4 +230,5 @@ def create_app(settings: ApiSettings) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     _include_routers(app)
+    openapi.install(app, settings)
     return app

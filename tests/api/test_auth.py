@@ -519,6 +519,32 @@ def test_openapi_shows_the_bearer_scheme_on_protected_routes(client: TestClient)
     for path, method in (("/me", "get"), ("/me/preferences", "put"), ("/auth/logout", "post")):
         assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []}]
     assert "security" not in schema["paths"]["/auth/nonce"]["post"]
+    tx = [path for path in schema["paths"] if path.startswith("/tx/")]
+    assert len(tx) == 14
+    for path in tx:  # sign-in is optional there: none, or a bearer token
+        assert schema["paths"][path]["post"]["security"] == [{"HTTPBearer": []}, {}], path
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Basic dXNlcjpwYXNz", "Token abc", "Bearer", "Bearer   ", "", "bearer"],
+    ids=["basic", "token", "bearer-alone", "bearer-blank", "empty", "lowercase-alone"],
+)
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("post", "/tx/claim", {"from": "0x" + "11" * 20, "asset_id": "1"}), ("get", "/me", None),
+     ("post", "/auth/logout", None)],
+    ids=["optional", "required", "logout"],
+)  # fmt: skip
+def test_an_authorization_header_that_is_not_a_bearer_token_is_401(
+    client: TestClient, authorization: str, method: str, path: str, body: Any
+) -> None:
+    """A client that sends credentials meant to sign in: never served anonymously instead."""
+    answer = client.request(method, path, json=body, headers={"Authorization": authorization})
+
+    detail = refused(answer)
+    assert "the Authorization header must be 'Bearer <access token" in detail
+    assert answer.headers["www-authenticate"].startswith("Bearer")
 
 
 def test_a_node_url_with_a_user_part_is_never_shown_to_the_page(
