@@ -13,9 +13,13 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
+from psycopg.errors import QueryCanceled
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
+
+from api.db import DatabaseBusy
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://docs.energy-coownership.example/problems/"
@@ -119,6 +123,18 @@ def install(app: FastAPI) -> None:
         return problem_response(request, error.status_code, str(error.detail),
                                 headers=error.headers)  # fmt: skip
 
+    @app.exception_handler(DatabaseBusy)
+    async def _busy(request: Request, error: DatabaseBusy) -> Response:
+        return problem_response(request, 503, error.reason, "database-busy",
+                                headers={"Retry-After": str(error.retry_after)})  # fmt: skip
+
+    @app.exception_handler(QueryCanceled)
+    @app.exception_handler(PoolTimeout)
+    async def _timeout(request: Request, error: Exception) -> Response:
+        # Statements run outside `Database.fetch` (transactions of their own) meet the same limits.
+        return problem_response(request, 503, "the database did not answer in time: try again"
+                                " shortly", "database-busy", headers={"Retry-After": "1"})  # fmt: skip
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
         errors = [
@@ -136,6 +152,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"),
         (422, "Invalid input, or a transaction that would revert"),
         (429, "Rate limited"),
+        (503, "The database did not answer in time (Retry-After)"),
     )
 }
 """OpenAPI `responses` for the errors every route can give."""

@@ -108,6 +108,15 @@ class ApiSettings(BaseSettings):
         " separated); empty: none, the TCP peer is the client for limits and caps.",
     )
     db_pool_size: int = Field(default=8, ge=1)
+    db_statement_timeout_ms: int = Field(
+        default=5_000, ge=1, description="PostgreSQL statement_timeout of the API's statements."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait of a request for a database connection."
+    )
+    db_request_budget_ms: int = Field(
+        default=10_000, ge=1, description="Wall time after which a request starts no statement."
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
