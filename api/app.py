@@ -20,12 +20,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, problems, routes
+from api import metrics, openapi, problems, routes
 from api.auth import tokens
 from api.cache import ReadCache
 from api.chain import IndexedHead
-from api.db import Database
+from api.db import Database, RequestBudget
 from api.node import Node, NodeUnavailable, RpcError
+from api.proxies import TrustedProxies, parse_networks
 from api.ratelimit import RateLimiter, bearer_subject
 from api.responses import ServeCached
 from api.settings import ApiSettings
@@ -159,7 +160,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, database_url)
-        db = Database(database_url, size=settings.db_pool_size)
+        db = Database(database_url, size=settings.db_pool_size,
+                      statement_timeout_ms=settings.db_statement_timeout_ms,
+                      pool_timeout=settings.db_pool_timeout_seconds)  # fmt: skip
         await db.open()
         redis = (
             None
@@ -218,7 +221,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
             max_age=600,
         )
 
+    app.add_middleware(RequestBudget, budget_ms=settings.db_request_budget_ms)
     app.add_middleware(LimitAndMeasure, settings=settings)
+    # Outermost: limits, caps and logs see the client, not a trusted proxy (api.proxies).
+    app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
@@ -227,4 +233,5 @@ def create_app(settings: ApiSettings) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     _include_routers(app)
+    openapi.install(app, settings)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -57,11 +57,41 @@ async def get_paging(
 
 PageParams = Annotated[Paging, Depends(get_paging)]
 
-bearer = HTTPBearer(
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="energy-coownership"'}
+
+
+class StrictBearer(HTTPBearer):
+    """The request's bearer token, or None when it sends no `Authorization` header.
+
+    FastAPI's `HTTPBearer(auto_error=False)` treats any header it cannot read (`Basic ...`,
+    `Token ...`, an empty `Bearer`) as no header, so a client that meant to sign in would be
+    served anonymously: here, a header that is sent must be `Bearer <token>`, else 401.
+    """
+
+    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:  # type: ignore[override]
+        authorization = request.headers.get("Authorization")
+        if authorization is None:
+            return None
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            shown = f"a {scheme[:20]!r} one" if scheme and scheme.lower() != "bearer" else (
+                "an empty one" if not scheme else "a Bearer one with no token")  # fmt: skip
+            raise Problem(401, f"the Authorization header must be 'Bearer <access token from POST"
+                          f" /auth/verify>', not {shown}; send none to go on anonymously where"
+                          " sign-in is optional", "invalid-token", headers=CHALLENGE)  # fmt: skip
+        return HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
+
+
+bearer = StrictBearer(
+    scheme_name="HTTPBearer",
     bearerFormat="JWT",
     description="An access token from `POST /auth/verify` (sign-in with Ethereum).",
     auto_error=False,
 )
+
+OPTIONAL_SIGN_IN: dict[str, Any] = {"security": [{}]}
+"""`openapi_extra` of a route where sign-in is optional: its security lists "none" beside the
+bearer token FastAPI names (a token that is sent must still be valid)."""
 
 
 async def signed_in(
@@ -69,7 +99,7 @@ async def signed_in(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> tokens.Claims:
     """The claims of the request's bearer token; 401 with the reason when there is none valid."""
-    challenge = {"WWW-Authenticate": 'Bearer realm="energy-coownership"'}
+    challenge = CHALLENGE
     if credentials is None:
         raise Problem(401, "sign in first: this needs a bearer token", "unauthorized",
                       headers=challenge)  # fmt: skip

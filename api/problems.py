@@ -13,8 +13,13 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
+from psycopg.errors import QueryCanceled
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+
+from api.db import DatabaseBusy
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://docs.energy-coownership.example/problems/"
@@ -70,6 +75,37 @@ def problem_response(request: Request, status: int, detail: str, kind: str | Non
                     headers=dict(headers) if headers else None)  # fmt: skip
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path (and OPTIONS, answered here).
+
+    Each method is tried against the app's routes as the router itself would match it, so
+    routes included from routers count as well as the app's own.
+    """
+    methods = {"OPTIONS"}
+    routes = [route for route in request.app.router.routes if isinstance(route, BaseRoute)]
+    for method in METHODS:
+        scope = dict(request.scope, method=method)
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            methods.add(method)
+    return sorted(methods)
+
+
+def _not_allowed(request: Request) -> Response:
+    """OPTIONS answered with the path's methods; any other method it lacks, 405 with them.
+
+    Starlette's own 405 names only the methods of the first route at the path (GET of
+    `/me/preferences`, not its PUT), so `Allow` is made here from every route.
+    """
+    allow = {"Allow": ", ".join(allowed_methods(request))}
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=allow)
+    return problem_response(request, 405, f"{request.method} is not allowed here; use"
+                            f" {allow['Allow']}", "method-not-allowed", headers=allow)  # fmt: skip
+
+
 def _field(location: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in location if part != "body") or "body"
 
@@ -79,11 +115,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 405:
+            return _not_allowed(request)
         if isinstance(error, Problem):
             return problem_response(request, error.status_code, str(error.detail), error.kind,
                                     extra=error.extra, headers=error.headers)  # fmt: skip
         return problem_response(request, error.status_code, str(error.detail),
                                 headers=error.headers)  # fmt: skip
+
+    @app.exception_handler(DatabaseBusy)
+    async def _busy(request: Request, error: DatabaseBusy) -> Response:
+        return problem_response(request, 503, error.reason, "database-busy",
+                                headers={"Retry-After": str(error.retry_after)})  # fmt: skip
+
+    @app.exception_handler(QueryCanceled)
+    @app.exception_handler(PoolTimeout)
+    async def _timeout(request: Request, error: Exception) -> Response:
+        # Statements run outside `Database.fetch` (transactions of their own) meet the same limits.
+        return problem_response(request, 503, "the database did not answer in time: try again"
+                                " shortly", "database-busy", headers={"Retry-After": "1"})  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
@@ -102,6 +152,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"),
         (422, "Invalid input, or a transaction that would revert"),
         (429, "Rate limited"),
+        (503, "The database did not answer in time (Retry-After)"),
     )
 }
 """OpenAPI `responses` for the errors every route can give."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from api.proxies import parse_networks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +102,49 @@ class ApiSettings(BaseSettings):
     head_poll_seconds: float = Field(default=0.25, gt=0)
     ready_max_lag_blocks: int = Field(default=50, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs of reverse proxies whose X-Forwarded-For names the client (comma"
+        " separated); empty: none, the TCP peer is the client for limits and caps.",
+    )
     db_pool_size: int = Field(default=8, ge=1)
+    db_statement_timeout_ms: int = Field(
+        default=5_000, ge=1, description="PostgreSQL statement_timeout of the API's statements."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait of a request for a database connection."
+    )
+    db_request_budget_ms: int = Field(
+        default=10_000, ge=1, description="Wall time after which a request starts no statement."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [
+                part for part in (p.strip() for p in text.split(",")) if part]  # fmt: skip
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_an_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError("API_PUBLIC_URL must be an http:// or https:// URL")
+        if "@" in url.netloc:
+            raise ValueError("API_PUBLIC_URL must not have a user part (user@host): sign-in"
+                             " messages name its host, and a wallet would show the user part")  # fmt: skip
+        return value
 
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> ApiSettings:

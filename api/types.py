@@ -15,6 +15,9 @@ from eth_utils import to_checksum_address
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 MAX_UINT256 = 2**256 - 1
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer a JSON number carries exactly everywhere (times and sizes given as numbers;
+a larger documented bound reads as a float and no longer says what is accepted)."""
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HASH = re.compile(r"^0x[0-9a-f]{64}$")
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,77})$")
@@ -53,9 +56,15 @@ def parse_uint256(value: Any) -> int:
 
 _ADDRESS_SCHEMA = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$",
                    "example": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}  # fmt: skip
+_ADDRESS_IN_SCHEMA = {
+    "type": "string", "pattern": "^0x([0-9a-f]{40}|[0-9A-F]{40})$",
+    "description": "0x and 40 hexadecimal digits, all one case; mixed case is accepted too when"
+    " it is a valid EIP-55 checksum (any other mixing is refused with the right spelling).",
+    "example": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+}  # fmt: skip
 _UINT_SCHEMA = {"type": "string", "pattern": "^(0|[1-9][0-9]{0,77})$", "example": "1000000"}
 
-AddressIn = Annotated[str, AfterValidator(parse_address), WithJsonSchema(_ADDRESS_SCHEMA)]
+AddressIn = Annotated[str, AfterValidator(parse_address), WithJsonSchema(_ADDRESS_IN_SCHEMA)]
 """An address given by a client; lowercase after validation."""
 
 Address = Annotated[

@@ -37,6 +37,9 @@ MAX_LINE_CHARS = 256  # the parser's worst case grows fast with a field's length
 MAX_STATEMENT_CHARS = 1024
 EIP1271_SELECTOR = bytes.fromhex("1626ba7e")
 """`isValidSignature(bytes32,bytes)`, which is also the magic value a wallet answers."""
+EIP1271_ACCEPTED = "0x" + (EIP1271_SELECTOR + bytes(28)).hex()
+"""The one answer that accepts: the magic value as an ABI `bytes4`, one 32-byte word, left-aligned
+and zero-padded (what OpenZeppelin's `SignatureChecker` requires, no more and no less)."""
 
 _HEADER = " wants you to sign in with your Ethereum account:"
 _REQUIRED_LINES = ("URI: ", "Version: ", "Chain ID: ", "Nonce: ", "Issued At: ")
@@ -73,7 +76,7 @@ class Expected:
 def expected_for(settings: ApiSettings, chain_id: int) -> Expected:
     """The domain (host[:port] of the public URL), origin and chain this API signs in for."""
     url = urlsplit(settings.base_url)
-    domain = url.netloc.rsplit("@", 1)[-1].lower()
+    domain = url.netloc.lower()  # the settings refuse a public URL with a user part
     return Expected(
         domain=domain,
         origin=f"{url.scheme.lower()}://{domain}",
@@ -174,12 +177,22 @@ def check_fields(message: SiweMessage, expected: Expected, now: datetime) -> Non
         raise SignInRefused(
             f"the message is for scheme {message.scheme}, this API is served over {expected.scheme}"
         )
+    if "@" in message.domain:
+        raise SignInRefused(
+            f"the message's domain {message.domain} has a user part before '@': a wallet may"
+            f" show that part as the site; this API signs in for {expected.domain} alone"
+        )
     if message.domain.lower() != expected.domain:
         raise SignInRefused(
             f"the message is for {message.domain}, this API signs in for {expected.domain}"
         )
     uri = urlsplit(message.uri)
-    origin = f"{uri.scheme.lower()}://{uri.netloc.rsplit('@', 1)[-1].lower()}"
+    if "@" in uri.netloc:
+        raise SignInRefused(
+            f"the message's URI {message.uri} has a user part before '@': a wallet may show"
+            f" that part as the site; the URI must be on {expected.origin} with no user part"
+        )
+    origin = f"{uri.scheme.lower()}://{uri.netloc.lower()}"
     if origin != expected.origin:
         raise SignInRefused(
             f"the message's URI {message.uri} is not on this API's origin {expected.origin}"
@@ -260,4 +273,6 @@ async def _contract_accepts(node: Node, address: str, digest: bytes, signature: 
         answer = await node.request("eth_call", [call, "latest"])
     except (Reverted, RpcError):  # the wallet reverted: it does not accept the signature
         return False
-    return isinstance(answer, str) and answer[:10].lower() == "0x" + EIP1271_SELECTOR.hex()
+    # The whole word and its length: a contract that echoes its calldata answers the selector in
+    # its first 4 bytes too, followed by the rest of the call.
+    return isinstance(answer, str) and answer.lower() == EIP1271_ACCEPTED

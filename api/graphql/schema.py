@@ -11,6 +11,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api.db import DatabaseBusy
 from api.graphql import types
 from api.graphql.context import Info, arguments, page_size, state_of, user_errors
 from api.graphql.convert import to_graphql
@@ -331,7 +332,9 @@ class Query:
 def _mask(error: GraphQLError) -> bool:
     """Hides the message of unexpected errors (a database fault), not of refused input."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | ValueError)
+    return original is not None and not isinstance(
+        original, GraphQLError | ValueError | DatabaseBusy
+    )
 
 
 class ReadModelSchema(strawberry.Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.types import Address, AddressIn, Uint256, Uint256In
+from api.types import MAX_SAFE_INTEGER, Address, AddressIn, Uint256, Uint256In
 
 SIGNATURE_PATTERN = r"^0x[0-9a-fA-F]{130}$"
 
@@ -17,8 +17,9 @@ class ReadingIn(BaseModel):
 
     asset_id: Uint256In = Field(alias="assetId")
     meter: AddressIn
-    period_start: int = Field(alias="periodStart", ge=0, lt=2**64, description="Unix seconds.")
-    period_end: int = Field(alias="periodEnd", ge=0, lt=2**64, description="Exclusive.")
+    period_start: int = Field(alias="periodStart", ge=0, le=MAX_SAFE_INTEGER,
+                              description="Unix seconds.")  # fmt: skip
+    period_end: int = Field(alias="periodEnd", ge=0, le=MAX_SAFE_INTEGER, description="Exclusive.")
     energy_wh: Uint256In = Field(alias="energyWh")
     signature: str = Field(pattern=SIGNATURE_PATTERN, description="65 bytes: r, s, v (27/28).")
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.types import Address, AddressIn, Uint256, Uint256In
+from api.types import MAX_SAFE_INTEGER, Address, AddressIn, Uint256, Uint256In
 
 _HEX_BYTES = r"^0x([0-9a-fA-F]{2})*$"
 _SIGNATURE = r"^0x[0-9a-fA-F]{130}$"
@@ -170,7 +170,7 @@ KINDS = ("solar", "wind", "hydro", "storage")
 
 class RegisterAssetRequest(TxRequest):
     kind: Literal["solar", "wind", "hydro", "storage"]
-    capacity_watts: int = Field(ge=0, lt=2**64)
+    capacity_watts: int = Field(ge=0, le=MAX_SAFE_INTEGER)
     name: str = Field(min_length=1, max_length=200)
     symbol: str = Field(min_length=1, max_length=32)
     location: str = Field(max_length=200, description='"<ISO country code>:<place>".')
@@ -188,7 +188,7 @@ class DepositRequest(AssetRequest):
 
 class SubmitReadingRequest(TxRequest):
     meter: AddressIn
-    period_start: int = Field(ge=0, lt=2**64)
+    period_start: int = Field(ge=0, le=MAX_SAFE_INTEGER)
 
 
 class AssetRef(BaseModel):

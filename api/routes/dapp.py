@@ -66,8 +66,9 @@ async def config(state: State) -> DappConfig:
     """A wallet RPC URL is given when set (`API_WALLET_RPC_URL`), or when the API's own node is on
     this machine (a local chain); a remote node's URL may hold a key and is never shown."""
     rpc_url = state.settings.wallet_rpc_url
-    if rpc_url is None and urlsplit(state.settings.rpc_url).hostname in LOOPBACK:
-        rpc_url = state.settings.rpc_url
+    node = urlsplit(state.settings.rpc_url)
+    if rpc_url is None and node.hostname in LOOPBACK and "@" not in node.netloc:
+        rpc_url = state.settings.rpc_url  # a user part (user:key@) is a secret even on loopback
     local = state.chain_id == 31337
     return DappConfig(
         chain_id=state.chain_id,

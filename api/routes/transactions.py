@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api.deps import State, bearer, signed_in
+from api.deps import OPTIONAL_SIGN_IN, State, bearer, signed_in
 from api.models.transactions import (
     ApproveSharesRequest,
     AssetRequest,
@@ -44,12 +44,14 @@ from api.queries.operator import stored_reading
 from api.state import AppState
 from api.transactions import actions
 from api.transactions.build import Chain, Plan
+from api.transactions.ranges import OutOfRange
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
         "model": ProblemDetail,
         "content": {MEDIA_TYPE: {}},
-        "description": "A bearer token was given but is not valid",
+        "description": "An Authorization header was sent but is not a valid bearer token"
+        " (sign-in is optional here; a token that is sent must be valid)",
     },
     403: {
         "model": ProblemDetail,
@@ -75,11 +77,18 @@ async def _prepare(state: AppState, node: Node, credentials: HTTPAuthorizationCr
             raise Problem(403, "`from` is not the signed-in address: a wallet signs only for "
                           "its own account", "forbidden")  # fmt: skip
     chain = Chain(state, node)
-    plan = await action(chain, body)
+    try:
+        plan = await action(chain, body)
+    except OutOfRange as error:
+        raise Problem(422, error.reason, "out-of-range") from error
     return await chain.prepare(plan, body.sender)
 
 
-@router.post("/buy", summary="Buy shares in a primary sale (approve, or sign a permit)")
+@router.post(
+    "/buy",
+    summary="Buy shares in a primary sale (approve, or sign a permit)",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def buy(body: BuyRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
     """With `method: approve` (default): an approval step when the allowance is short, then the
     purchase. With `method: permit`: first the EIP-2612 typed data to sign; send the same body
@@ -87,41 +96,51 @@ async def buy(body: BuyRequest, state: State, node: NodeDep, credentials: Bearer
     return await _prepare(state, node, credentials, body, actions.buy)
 
 
-@router.post("/claim", summary="Claim an asset's revenue owed to you")
+@router.post(
+    "/claim", summary="Claim an asset's revenue owed to you", openapi_extra=OPTIONAL_SIGN_IN
+)
 async def claim(body: AssetRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
     return await _prepare(state, node, credentials, body, actions.claim)
 
 
-@router.post("/refund", summary="Take a refund from a sale that missed its minimum")
+@router.post(
+    "/refund",
+    summary="Take a refund from a sale that missed its minimum",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def refund(body: AssetRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
     return await _prepare(state, node, credentials, body, actions.refund)
 
 
-@router.post("/transfer", summary="Send shares to another account")
+@router.post("/transfer", summary="Send shares to another account", openapi_extra=OPTIONAL_SIGN_IN)
 async def transfer(body: TransferRequest, state: State, node: NodeDep,
                    credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.transfer)
 
 
-@router.post("/delegate", summary="Delegate your votes of an asset")
+@router.post("/delegate", summary="Delegate your votes of an asset", openapi_extra=OPTIONAL_SIGN_IN)
 async def delegate(body: DelegateRequest, state: State, node: NodeDep,
                    credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.delegate)
 
 
-@router.post("/propose", summary="Make a governance proposal")
+@router.post("/propose", summary="Make a governance proposal", openapi_extra=OPTIONAL_SIGN_IN)
 async def propose(body: ProposeRequest, state: State, node: NodeDep,
                   credentials: Bearer) -> Prepared:  # fmt: skip
     """`details.proposal_id` is the id the proposal will have."""
     return await _prepare(state, node, credentials, body, actions.propose)
 
 
-@router.post("/vote", summary="Vote on a proposal (with a reason)")
+@router.post("/vote", summary="Vote on a proposal (with a reason)", openapi_extra=OPTIONAL_SIGN_IN)
 async def vote(body: VoteRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
     return await _prepare(state, node, credentials, body, actions.vote)
 
 
-@router.post("/market/list", summary="List shares for sale (with the market's share approval)")
+@router.post(
+    "/market/list",
+    summary="List shares for sale (with the market's share approval)",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def market_list(body: ListRequest, state: State, node: NodeDep,
                       credentials: Bearer) -> Prepared:  # fmt: skip
     """The approval step, when present, covers these shares and those of your other open
@@ -129,37 +148,57 @@ async def market_list(body: ListRequest, state: State, node: NodeDep,
     return await _prepare(state, node, credentials, body, actions.market_list)
 
 
-@router.post("/market/fill", summary="Buy shares from a listing (with the payment approval)")
+@router.post(
+    "/market/fill",
+    summary="Buy shares from a listing (with the payment approval)",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def market_fill(body: FillRequest, state: State, node: NodeDep,
                       credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.market_fill)
 
 
-@router.post("/market/cancel", summary="Withdraw your listing")
+@router.post("/market/cancel", summary="Withdraw your listing", openapi_extra=OPTIONAL_SIGN_IN)
 async def market_cancel(body: ListingRequest, state: State, node: NodeDep,
                         credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.market_cancel)
 
 
-@router.post("/market/approve", summary="Set how many of your shares the market may move")
+@router.post(
+    "/market/approve",
+    summary="Set how many of your shares the market may move",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def market_approve(body: ApproveSharesRequest, state: State, node: NodeDep,
                          credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.market_approve)
 
 
-@router.post("/assets/register", summary="Operator: register an asset and open its sale")
+@router.post(
+    "/assets/register",
+    summary="Operator: register an asset and open its sale",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def register_asset(body: RegisterAssetRequest, state: State, node: NodeDep,
                          credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.register_asset)
 
 
-@router.post("/revenue/deposit", summary="Operator: deposit revenue (with the token approval)")
+@router.post(
+    "/revenue/deposit",
+    summary="Operator: deposit revenue (with the token approval)",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def deposit_revenue(body: DepositRequest, state: State, node: NodeDep,
                           credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.deposit_revenue)
 
 
-@router.post("/readings/submit", summary="Operator: relay a stored meter reading on chain")
+@router.post(
+    "/readings/submit",
+    summary="Operator: relay a stored meter reading on chain",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
 async def submit_reading(body: SubmitReadingRequest, state: State, node: NodeDep,
                          credentials: Bearer) -> Prepared:  # fmt: skip
     """The reading is one `POST /meters/readings` stored, named by its meter and start."""

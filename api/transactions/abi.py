@@ -18,6 +18,7 @@ from typing import Any
 import eth_abi
 from eth_utils import keccak
 
+from api.transactions.ranges import check_args
 from indexer.abi import canonical_type, normalize
 
 # Contract types standing for every ERC-20 the platform talks to (any stablecoin has these).
@@ -45,7 +46,12 @@ class Function:
         return keccak(text=f"{self.name}({','.join(self.input_types)})")[:4]
 
     def encode(self, *args: Any) -> bytes:
-        """The calldata of a call with `args` (structs as tuples)."""
+        """The calldata of a call with `args` (structs as tuples).
+
+        Raises:
+            OutOfRange: A value does not fit its parameter's type (named in the reason).
+        """
+        check_args(self.inputs, args)
         return self.selector + eth_abi.encode(self.input_types, list(args))
 
     def decode(self, data: bytes) -> Any:

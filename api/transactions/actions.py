@@ -33,6 +33,7 @@ from api.problems import Problem
 from api.queries.transactions import listed_shares
 from api.transactions.abi import ERC20, encode_args
 from api.transactions.build import Call, Chain, Plan
+from api.transactions.ranges import uint256
 from api.transactions.reverts import SHARES, Money, RevertContext, format_amount, format_time
 from api.types import checksum
 
@@ -61,7 +62,8 @@ async def buy(chain: Chain, body: BuyRequest) -> Plan:
     asset, platform = await chain.asset(body.asset_id), await chain.platform()
     token, sale = asset.payment_token, platform.sale
     money = await chain.money(token)
-    cost = body.shares * asset.share_price
+    cost = uint256(body.shares * asset.share_price,
+                   f"the cost of {body.shares} shares at {asset.share_price} each")  # fmt: skip
     context = RevertContext(money=money, erc20=money)
     summary = (f"Buy {format_amount(body.shares, SHARES)} of {asset.name} (#{asset.asset_id}) for"
                f" {format_amount(cost, money)}")  # fmt: skip
@@ -185,7 +187,8 @@ async def market_list(chain: Chain, body: ListRequest) -> Plan:
     money = await chain.money(asset.payment_token)
     listed = await listed_shares(chain.state.db, chain_id=chain.chain_id, seller=body.sender,
                                  share_token=asset.share_token, now=await chain.now())  # fmt: skip
-    needed = listed + body.shares
+    needed = uint256(listed + body.shares, f"the {body.shares} shares to list with the {listed}"
+                     " already listed")  # fmt: skip
     approve = f"Allow the market to move {format_amount(needed, SHARES)} of {asset.name}"
     calls = await _approval_if_short(chain, asset.share_token, body.sender, platform.market,
                                      needed, approve)  # fmt: skip
@@ -205,7 +208,7 @@ async def market_fill(chain: Chain, body: FillRequest) -> Plan:
     listing = await chain.view("ShareMarket", platform.market, "listing", body.listing_id)
     price, token = listing["pricePerShare"], listing["paymentToken"]
     max_price = price if body.max_price_per_share is None else body.max_price_per_share
-    paid = body.shares * price
+    paid = uint256(body.shares * price, f"the price of {body.shares} shares at {price} each")
     money: Money | None = None
     calls: list[Call] = []
     if token != ZERO:

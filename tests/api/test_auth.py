@@ -170,6 +170,29 @@ def test_a_message_for_another_place_or_time_is_refused_with_the_reason(
     assert reason in refused(verify(client, message, sign(account, message)))
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"uri": "http://evil.example@testserver"}, {"uri": "http://evil.example:pw@testserver/app"},
+     {"uri": "http://@testserver"}, {"domain": "evil.example@testserver"}],
+    ids=["uri-user", "uri-user-password", "uri-empty-user", "domain-user"],
+)  # fmt: skip
+def test_a_message_with_a_user_part_before_the_host_is_refused(
+    client: TestClient, changes: dict[str, str]
+) -> None:
+    """A wallet may show `evil.example` as the site of `http://evil.example@testserver`."""
+    account = Account.create()
+    message = message_for(client, account, **changes)
+
+    detail = refused(verify(client, message, sign(account, message)))
+
+    assert "has a user part before '@'" in detail
+
+
+def test_a_public_url_with_a_user_part_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="must not have a user part"):
+        ApiSettings(public_url="http://evil.example@127.0.0.1:8000")
+
+
 def test_the_same_message_without_the_fault_signs_in(client: TestClient) -> None:
     """The control of the test above: only the changed field made the difference."""
     account = Account.create()
@@ -289,6 +312,43 @@ def test_a_contract_wallet_that_does_not_accept_the_signature_is_refused(
     detail = refused(verify(client, message, "0x" + "ab" * 65))
 
     assert f"the contract wallet {wallet} does not accept this signature" in detail
+
+
+ECHO_CODE = "0x366000600037366000f3"  # CALLDATACOPY(0, 0, CALLDATASIZE); RETURN(0, CALLDATASIZE)
+
+
+def test_a_contract_that_echoes_its_calldata_is_not_a_wallet_that_accepts(
+    client: TestClient, demo_chain: tuple[str, Path]
+) -> None:
+    """Its answer starts with the selector, which is the magic value: only the whole 32-byte word
+    (magic value left-aligned, then zeros, nothing more) accepts."""
+    wallet = Account.create().address
+    message = message_for(client, wallet)
+    rpc(demo_chain[0], "anvil_setCode", wallet, ECHO_CODE)
+
+    detail = refused(verify(client, message, "0x" + "ab" * 65))
+
+    assert f"the contract wallet {wallet} does not accept this signature" in detail
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["631626ba7e60e01b60005260406000f3",  # the magic word, then 32 more bytes of zeros
+     "631626ba7e60005260206000f3",  # the magic value right-aligned in the word
+     "631626ba7e60e01b60005260046000f3",  # the 4 bytes alone
+     "631626ba7e60e01b60011760005260206000f3"],  # the magic word with a nonzero last bit
+    ids=["64-bytes", "right-aligned", "4-bytes", "dirty-padding"],
+)  # fmt: skip
+def test_a_wallet_answer_that_is_not_exactly_the_magic_word_is_refused(
+    client: TestClient, demo_chain: tuple[str, Path], answer: str
+) -> None:
+    wallet = Account.create().address
+    message = message_for(client, wallet)
+    rpc(demo_chain[0], "anvil_setCode", wallet, "0x" + answer)
+
+    detail = refused(verify(client, message, "0x" + "ab" * 65))
+
+    assert "does not accept this signature" in detail
 
 
 def test_sign_in_keeps_nonces_in_postgres_when_there_is_no_redis(
@@ -459,3 +519,41 @@ def test_openapi_shows_the_bearer_scheme_on_protected_routes(client: TestClient)
     for path, method in (("/me", "get"), ("/me/preferences", "put"), ("/auth/logout", "post")):
         assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []}]
     assert "security" not in schema["paths"]["/auth/nonce"]["post"]
+    tx = [path for path in schema["paths"] if path.startswith("/tx/")]
+    assert len(tx) == 14
+    for path in tx:  # sign-in is optional there: none, or a bearer token
+        assert schema["paths"][path]["post"]["security"] == [{"HTTPBearer": []}, {}], path
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Basic dXNlcjpwYXNz", "Token abc", "Bearer", "Bearer   ", "", "bearer"],
+    ids=["basic", "token", "bearer-alone", "bearer-blank", "empty", "lowercase-alone"],
+)
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("post", "/tx/claim", {"from": "0x" + "11" * 20, "asset_id": "1"}), ("get", "/me", None),
+     ("post", "/auth/logout", None)],
+    ids=["optional", "required", "logout"],
+)  # fmt: skip
+def test_an_authorization_header_that_is_not_a_bearer_token_is_401(
+    client: TestClient, authorization: str, method: str, path: str, body: Any
+) -> None:
+    """A client that sends credentials meant to sign in: never served anonymously instead."""
+    answer = client.request(method, path, json=body, headers={"Authorization": authorization})
+
+    detail = refused(answer)
+    assert "the Authorization header must be 'Bearer <access token" in detail
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_node_url_with_a_user_part_is_never_shown_to_the_page(
+    demo_settings: ApiSettings, tmp_path: Path
+) -> None:
+    """A loopback node's URL is offered to wallets, unless it carries a user part (a key)."""
+    url = demo_settings.rpc_url.replace("http://", "http://user:secret-key@")
+    settings = demo_settings.model_copy(update={"rpc_url": url, "data_dir": tmp_path})
+    with TestClient(create_app(settings)) as keyed:
+        assert keyed.get("/dapp/config").json()["rpc_url"] is None
+    with TestClient(create_app(demo_settings)) as plain:
+        assert plain.get("/dapp/config").json()["rpc_url"] == demo_settings.rpc_url

@@ -136,3 +136,20 @@ def test_another_account_never_sees_or_changes_your_preferences(client: TestClie
 def test_preferences_need_a_token(client: TestClient) -> None:
     assert client.get("/me/preferences").status_code == 401
     assert client.put("/me/preferences", json={}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/me/preferences", "GET, OPTIONS, PUT"), ("/tx/buy", "OPTIONS, POST"),
+     ("/assets/1", "GET, OPTIONS")],
+)  # fmt: skip
+def test_options_and_405_list_every_method_of_the_path(
+    client: TestClient, path: str, allowed: str
+) -> None:
+    """`/me/preferences` is two routes (GET and PUT): `Allow` names both."""
+    options = client.options(path)
+    wrong = client.patch(path)
+
+    assert options.status_code == 204 and options.headers["allow"] == allowed
+    assert wrong.status_code == 405 and wrong.headers["allow"] == allowed
+    assert wrong.json()["detail"] == f"PATCH is not allowed here; use {allowed}"

@@ -4,6 +4,7 @@ actions that would revert answer 422 with the contract's error in plain words.""
 
 from __future__ import annotations
 
+import http.client
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import eth_abi
 import psycopg
 import pytest
-from _stack import Views, free_port, rpc
+from _stack import Views, api_process, free_port, rpc
 from _wallet import (
     ADMIN,
     METER_ADMIN,
@@ -35,6 +36,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import ApiSettings
 from api.transactions.abi import Abis
+from api.transactions.ranges import OutOfRange
 from api.transactions.reverts import MESSAGES, Money, RevertContext, decode_revert, format_time
 from indexer.abi import canonical_type
 
@@ -551,3 +553,108 @@ def test_a_node_that_does_not_answer_gives_503(demo_settings: ApiSettings) -> No
     assert answer.json()["type"].endswith("/node-unavailable")
     assert "cannot be reached" in answer.json()["detail"]
     assert rpc(demo_settings.rpc_url, "eth_chainId") == "0x7a69"
+
+
+# -- ranges: every value the API puts into a transaction fits its ABI type -------------------
+
+MAX_UINT256 = 2**256 - 1
+
+
+@pytest.mark.parametrize("method", ["approve", "permit"])
+def test_a_purchase_whose_cost_overflows_uint256_is_422_with_the_reason(
+    client: TestClient, method: str
+) -> None:
+    answer = client.post("/tx/buy", json={"from": account(7).address, "asset_id": "1",
+                                          "shares": str(MAX_UINT256), "method": method})  # fmt: skip
+
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert problem["type"].endswith("/out-of-range")
+    assert problem["detail"].startswith(f"the cost of {MAX_UINT256} shares at ")
+    assert "more than a uint256 amount can be" in problem["detail"]
+
+
+def test_a_fill_whose_price_overflows_uint256_is_422_with_the_reason(
+    client: TestClient, index: Any
+) -> None:
+    ((listing_id,),) = index("SELECT listing_id FROM listings WHERE status = 'open' LIMIT 1")
+
+    answer = client.post("/tx/market/fill", json={
+        "from": account(METER_ADMIN).address, "listing_id": str(listing_id),
+        "shares": str(MAX_UINT256)})  # fmt: skip
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"].endswith("/out-of-range")
+    assert answer.json()["detail"].startswith(f"the price of {MAX_UINT256} shares at ")
+
+
+def test_a_listing_whose_allowance_overflows_uint256_is_422_with_the_reason(
+    client: TestClient, demo_index: tuple[str, str], demo_chain: tuple[str, Path]
+) -> None:
+    """The allowance needed is the new shares plus those of the seller's open listings (in the
+    index: one of the demo's, kept open past the chain's clock for the test)."""
+    now = chain_time(demo_chain[0])
+    with psycopg.connect(demo_index[0], autocommit=True) as conn:
+        listing_id, seller, asset_id, expires = conn.execute(
+            "SELECT listing_id, seller, asset_id, expires_at FROM listings WHERE status = 'open'"
+            " AND remaining > 0 ORDER BY listing_id LIMIT 1").fetchone() or (0, "", 0, 0)  # fmt: skip
+        conn.execute("UPDATE listings SET expires_at = %s WHERE listing_id = %s",
+                     (now + 30 * DAY, listing_id))  # fmt: skip
+        try:
+            answer = client.post("/tx/market/list", json={
+                "from": seller, "asset_id": str(asset_id), "shares": str(MAX_UINT256),
+                "price_per_share": "1", "expires_at": str(now + 7 * DAY)})  # fmt: skip
+        finally:
+            conn.execute("UPDATE listings SET expires_at = %s WHERE listing_id = %s",
+                         (expires, listing_id))  # fmt: skip
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"].endswith("/out-of-range")
+    assert "already listed" in answer.json()["detail"]
+
+
+def test_every_encoded_value_is_checked_against_its_abi_type() -> None:
+    """The net under every builder: a value too large for a narrower type is refused by name."""
+    build_abis = Abis.load(Path(__file__).resolve().parents[2] / ".build" / "__local__.json")
+    with pytest.raises(OutOfRange, match=r"expiresAt is 18446744073709551616, out of range: a"
+                       r" uint64 is at most 18446744073709551615"):  # fmt: skip
+        build_abis.encode("ShareMarket", "list", "0x" + "11" * 20, 1, 1, 2**64)
+    with pytest.raises(OutOfRange, match=r"support is 256, out of range: a uint8"):
+        build_abis.encode("AssetGovernor", "castVote", 1, 256)
+    with pytest.raises(OutOfRange, match=r"params\.governance\.votingDelay is 281474976710656"):
+        build_abis.encode("AssetRegistry", "registerAsset", (
+            0, 1, "n", "s", "PT:x", "", ("0x" + "11" * 20, 1, 1, 0, 1, 0, 1, "0x" + "22" * 20),
+            (2**48, 1, 0, 0, 0), 0, False))  # fmt: skip
+    with pytest.raises(OutOfRange, match=r"values\[1\] is -1"):
+        build_abis.encode("AssetGovernor", "propose", ["0x" + "11" * 20] * 2, [0, -1],
+                          [b"", b""], "d")  # fmt: skip
+    assert build_abis.encode("ShareMarket", "list", "0x" + "11" * 20, 1, 1, 2**64 - 1)
+
+
+def test_an_out_of_range_amount_keeps_the_keep_alive_connection(
+    demo_settings: ApiSettings, tmp_path: Path
+) -> None:
+    """Over a real server: the 422 leaves the connection open for the client's next request (the
+    500 it replaces made uvicorn drop it, failing that request too)."""
+    secret = demo_settings.jwt_secret
+    assert secret is not None
+    env = {"DATABASE_URL": str(demo_settings.database_url), "RPC_URL": demo_settings.rpc_url,
+           "DEPLOYMENTS_DIR": str(demo_settings.deployments_dir), "API_DATA_DIR": str(tmp_path),
+           "API_JWT_SECRET": str(secret.get_secret_value())}  # fmt: skip
+    process, url = api_process(env, tmp_path / "api.log")
+    body = json.dumps({"from": account(7).address, "asset_id": "1", "shares": str(MAX_UINT256)})
+    try:
+        connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+        sockets = []
+        for _ in range(3):
+            connection.request("POST", "/tx/buy", body, {"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 422
+            assert not answer.will_close
+            sockets.append(connection.sock)
+        assert sockets[0] is not None and sockets.count(sockets[0]) == 3
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(10)
