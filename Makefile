@@ -40,7 +40,7 @@ OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
 	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
 
 # Python folders to lint: whichever of these exist.
-PY_DIRS := $(wildcard scripts tests bench indexer launcher api)
+PY_DIRS := $(wildcard scripts tests bench indexer launcher api ops)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
