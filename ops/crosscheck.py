@@ -218,17 +218,12 @@ def _environment(value: Any) -> dict[str, Any]:
     return dict(value or {})
 
 
-def check_environment(root: Path, pending: frozenset[str] = frozenset()) -> list[str]:
-    """Every variable set for a platform process is a field of the settings it reads.
-
-    Args:
-        root: The repository tree.
-        pending: Variables that another change adds to the settings; tolerated while missing.
-    """
+def check_environment(root: Path) -> list[str]:
+    """Every variable set for a platform process is a field of the settings it reads."""
     known: dict[str, set[str]] = {}
     for setting in variables():
         known.setdefault(setting.service, set()).add(setting.name)
-    everyone = set().union(*known.values()) | LIBRARY_VARIABLES | pending
+    everyone = set().union(*known.values()) | LIBRARY_VARIABLES
     problems: list[str] = []
     for name, service in _compose(root)["services"].items():
         if not str(service.get("image", "")).startswith(PLATFORM_IMAGE):
@@ -236,7 +231,7 @@ def check_environment(root: Path, pending: frozenset[str] = frozenset()) -> list
         module = _module(service.get("command") or [])
         if module not in MODULES:
             continue  # anvil: the build stage's node, not a module of ours
-        reads = known[MODULES[module]] | LIBRARY_VARIABLES | pending
+        reads = known[MODULES[module]] | LIBRARY_VARIABLES
         for variable in _environment(service.get("environment")):
             if variable not in reads:
                 problems.append(f"compose service {name}: {variable} is no setting of {module}")
@@ -253,7 +248,7 @@ def check_environment(root: Path, pending: frozenset[str] = frozenset()) -> list
     for w in workloads(docs):
         for container in _containers(w.pod):
             module = _module(container.get("args", []))
-            reads = known.get(MODULES.get(module or "", ""), set()) | LIBRARY_VARIABLES | pending
+            reads = known.get(MODULES.get(module or "", ""), set()) | LIBRARY_VARIABLES
             for entry in container.get("env", []):
                 if entry["name"] not in reads:
                     problems.append(f"{w.kind} {w.name}: {entry['name']} is no setting of {module}")

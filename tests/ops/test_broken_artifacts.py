@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PENDING_INDEXER_ROUTES, PENDING_METRICS, PENDING_VARIABLES, ROOT
+from conftest import PENDING_INDEXER_ROUTES, PENDING_METRICS, ROOT
 
 from ops import crosscheck
 
@@ -39,7 +39,7 @@ def test_the_copy_is_clean(tree: Path, routes: dict[str, set[str]], exported: se
     assert crosscheck.check_selectors(tree) == []
     tolerated = {**routes, "indexer": routes["indexer"] | PENDING_INDEXER_ROUTES}
     assert crosscheck.check_probes(tree, tolerated) == []
-    assert crosscheck.check_environment(tree, PENDING_VARIABLES) == []
+    assert crosscheck.check_environment(tree) == []
     assert crosscheck.check_expressions(tree, exported | PENDING_METRICS) == []
     assert crosscheck.check_prometheus_rule(tree) == []
     assert crosscheck.check_runbook(tree) == []
@@ -80,7 +80,7 @@ def test_a_probe_on_a_route_that_does_not_exist_fails(
 def test_a_variable_no_setting_reads_fails(tree: Path) -> None:
     _break(tree / "compose.yaml", "API_PUBLIC_URL:", "API_PUBLIC_ULR:")
     _break(tree / "deploy/k8s/configmap.yaml", "INDEXER_CONFIRMATIONS:", "INDEXER_CONFIRMATION:")
-    assert crosscheck.check_environment(tree, PENDING_VARIABLES) == [
+    assert crosscheck.check_environment(tree) == [
         "compose service api: API_PUBLIC_ULR is no setting of api",
         "ConfigMap energy-config: INDEXER_CONFIRMATION is no setting",
     ]
