@@ -157,7 +157,7 @@ ops-check: install $(PROMTOOL) ## Validate compose, k8s, workflows, alerts, dash
 	zizmor --offline --quiet .github
 	cd prometheus && ../$(PROMTOOL) check config prometheus.yml && ../$(PROMTOOL) check rules alerts.yml \
 		&& ../$(PROMTOOL) test rules alerts_test.yml
-	yamllint --strict .
+	yamllint --strict .yamllint.yaml .github compose.yaml deploy prometheus grafana
 	$(VENV)/bin/python -m pytest -p no:ape_test --confcutdir=tests/ops -q tests/ops
 
 ops-generate: install ## Regenerate the PrometheusRule, dashboard ConfigMaps and configuration reference
