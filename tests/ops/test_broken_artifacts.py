@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PENDING_INDEXER_ROUTES, PENDING_METRICS, ROOT
+from _ops import PENDING_INDEXER_ROUTES, PENDING_METRICS, ROOT
 
 from ops import crosscheck
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PENDING_INDEXER_ROUTES, PENDING_METRICS, ROOT
+from _ops import PENDING_INDEXER_ROUTES, PENDING_METRICS, ROOT
 
 from ops import crosscheck
 from ops.generated import stale
