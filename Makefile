@@ -40,12 +40,12 @@ OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
 	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
 
 # Python folders to lint: whichever of these exist.
-PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen)
+PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen ops)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test run indexer api bench-gas bench-indexer \
-	bench-api bench-feed docs docs-check clean
+	bench-api bench-feed docs docs-check clean ops-check ops-generate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -102,7 +102,7 @@ slither: install ## Static analysis of contracts/ with Slither
 		echo "slither: no contracts yet"; \
 	fi
 
-test: install $(CHROMIUM) lint slither gas-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
+test: install $(CHROMIUM) lint slither gas-check ops-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
 	ape test $(ARGS)
 
 run: install compile ## anvil, deploy + demo on a new chain, indexer and API on embedded PostgreSQL/Redis
@@ -135,6 +135,42 @@ docs-check: install compile $(CHROMIUM) ## Fail when a generated document drifts
 
 gas-check: install ## Fail when gas differs from the committed bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py --check
+
+# promtool comes from Debian's prometheus package, unpacked into .tools/ without installing the
+# service; the other checkers are in the dev group of pyproject.toml (in .venv).
+PROMETHEUS_DEB := 2.42.0+ds-5+deb12u1
+TOOLS := .tools
+PROMTOOL := $(TOOLS)/prometheus-$(PROMETHEUS_DEB)/usr/bin/promtool
+# The Kubernetes version the manifests are validated against; the Prometheus Operator's kinds
+# (ServiceMonitor, PrometheusRule) have no schema there and are checked by tests/ops instead.
+K8S_VERSION := 1.33.0
+K8S_MANIFESTS = $(filter-out %/kustomization.yaml %/servicemonitor.yaml %/prometheusrule.yaml,\
+	$(wildcard deploy/k8s/*.yaml))
+
+$(PROMTOOL):
+	@command -v apt-get >/dev/null || { echo "promtool comes from Debian's prometheus package"; exit 1; }
+	rm -rf $(TOOLS)/download && mkdir -p $(TOOLS)/download
+	cd $(TOOLS)/download && { apt-get download prometheus=$(PROMETHEUS_DEB) 2>/dev/null || \
+		{ $(SUDO) apt-get update && apt-get download prometheus=$(PROMETHEUS_DEB); }; }
+	dpkg -x $(TOOLS)/download/prometheus_*.deb $(TOOLS)/prometheus-$(PROMETHEUS_DEB)
+	rm -rf $(TOOLS)/download
+	touch $@
+
+ops-check: install $(PROMTOOL) ## Validate compose, k8s, workflows, alerts, dashboards (no cluster, no engine)
+	@if [ -f Dockerfile ]; then hadolint Dockerfile; else echo "hadolint: no Dockerfile"; fi
+	check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
+	actionlint .github/workflows/*.yml
+	zizmor --offline --quiet .github
+	cd prometheus && ../$(PROMTOOL) check config prometheus.yml && ../$(PROMTOOL) check rules alerts.yml \
+		&& ../$(PROMTOOL) test rules alerts_test.yml
+	yamllint --strict .yamllint.yaml .github compose.yaml deploy prometheus grafana
+	$(VENV)/bin/python -m pytest -p no:ape_test --confcutdir=tests/ops -q tests/ops
+
+ops-generate: install ## Regenerate the PrometheusRule, dashboard ConfigMaps and configuration reference
+	$(VENV)/bin/python -m ops
 
 clean: ## Remove build outputs and caches (keeps .venv, .uv-boot, node_modules)
 	rm -rf .build contracts/.cache crytic-export .data .mypy_cache .ruff_cache .hypothesis .pytest_cache

@@ -8,14 +8,11 @@ Ctrl-C stops everything; running it again resumes where it stopped.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import click
 
@@ -26,24 +23,9 @@ from indexer.rpc import RpcClient
 from indexer.settings import IndexerSettings
 from launcher.anvil import ROOT, LocalChain
 from launcher.api_process import ApiProcess
+from launcher.demo_chain import deployed, run_ape
 
 DATA = ROOT / ".data"
-
-
-def _deployed(rpc: RpcClient, deployments: Path) -> bool:
-    """Whether the deployments file names a registry that has code on this chain."""
-    try:
-        named = json.loads(deployments.read_text())["contracts"]
-    except FileNotFoundError:
-        return False
-    code = rpc.call("eth_getCode", [named["AssetRegistry"]["address"], "latest"])
-    return code not in ("0x", "0x0")
-
-
-def _ape(*args: str, rpc_url: str) -> None:
-    env = dict(os.environ, APE_FOUNDRY_HOST=rpc_url)
-    ape = Path(sys.executable).parent / "ape"
-    subprocess.run([str(ape), *args], cwd=ROOT, env=env, check=True)
 
 
 @click.command()
@@ -72,13 +54,13 @@ def main(port: int, metrics_port: int, api_port: int, fresh: bool) -> None:
         rpc = RpcClient(rpc_url)
         chain_id = rpc.chain_id()
         deployments = settings.deployments_dir / f"{chain_id}.json"
-        if not _deployed(rpc, deployments):
+        if not deployed(rpc, deployments):
             if chain is None:
                 raise click.ClickException(
                     f"no platform on {rpc_url}: deploy it first with `ape run deploy --network ...`"
                 )
             click.echo("deploying the platform and playing the demo story (about a minute)")
-            _ape("run", "demo", "--network", "ethereum:local:foundry", rpc_url=rpc_url)
+            run_ape("run", "demo", "--network", "ethereum:local:foundry", rpc_url=rpc_url)
         with services.postgres(settings.database_url, DATA / "postgres") as database_url, \
                 services.redis(settings.redis_url, DATA / "redis") as redis_url:  # fmt: skip
             from indexer import metrics

@@ -1,0 +1,1 @@
+"""Tooling for the deployment artifacts: what is generated from a single source, and its checks."""
