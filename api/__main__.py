@@ -36,6 +36,7 @@ def main(host: str | None, port: int | None, workers: int) -> None:
             workers=workers,
             log_level="warning",
             access_log=False,
+            server_header=False,  # no `Server: uvicorn` on answers
         )
 
 

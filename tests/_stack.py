@@ -426,7 +426,8 @@ def api_process(
     env = {"API_PUBLIC_URL": url, **env}  # sign-in messages name the URL the client opens
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", *options],
+         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--no-server-header",
+         *options],
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **env),
         stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip

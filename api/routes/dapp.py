@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from api.deps import State
+from api.settings import ApiSettings
 
 DAPP = Path(__file__).resolve().parents[2] / "dapp"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -61,16 +62,23 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/app/")
 
 
+def wallet_rpc_url(settings: ApiSettings) -> str | None:
+    """The RPC URL the page gives wallets: `API_WALLET_RPC_URL` when set, else the API's own node
+    when it is on this machine (a local chain); a remote node's URL may hold a key and is never
+    shown."""
+    if settings.wallet_rpc_url is not None:
+        return settings.wallet_rpc_url
+    if urlsplit(settings.rpc_url).hostname in LOOPBACK:
+        return settings.rpc_url
+    return None
+
+
 @router.get("/dapp/config", summary="The chain the dApp page connects wallets to")
 async def config(state: State) -> DappConfig:
-    """A wallet RPC URL is given when set (`API_WALLET_RPC_URL`), or when the API's own node is on
-    this machine (a local chain); a remote node's URL may hold a key and is never shown."""
-    rpc_url = state.settings.wallet_rpc_url
-    if rpc_url is None and urlsplit(state.settings.rpc_url).hostname in LOOPBACK:
-        rpc_url = state.settings.rpc_url
+    """The chain and the RPC URL a wallet adds for it (see `wallet_rpc_url`)."""
     local = state.chain_id == 31337
     return DappConfig(
         chain_id=state.chain_id,
         chain_name="Local anvil" if local else f"Chain {state.chain_id}",
-        rpc_url=rpc_url,
+        rpc_url=wallet_rpc_url(state.settings),
     )
