@@ -361,6 +361,24 @@ function walletBar() {
   $("#account").textContent = session.address ? `${short(session.address)}${session.signedIn ? " · signed in" : ""}` : "";
   $("#connect").textContent = session.address ? "Reconnect" : "Connect wallet";
   $("#signin").hidden = !session.address || session.signedIn;
+  // Local chains only: the API says whether its faucet serves this chain.
+  $("#faucet").hidden = !config?.faucet || !session.address;
+}
+
+/** Test mUSDC for the connected account from the local chain's faucet (no wallet prompt). */
+async function tapFaucet() {
+  const button = $("#faucet");
+  button.disabled = true;
+  try {
+    const tap = await api.post("/faucet", { address: session.address });
+    const gas = tap.gas_topped_up ? " and test ETH for gas" : "";
+    notice(`Received ${units(tap.amount, 6)} test mUSDC${gas}: you now hold ${units(tap.balance, 6)} mUSDC.`, "ok");
+    await refresh({ keepTyped: true });
+  } catch (error) {
+    notice(`No test mUSDC: ${error.problem?.detail || error.message}`, "error");
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function start() {
@@ -383,6 +401,7 @@ async function start() {
       notice(`Could not sign in: ${error.problem?.detail || error.message}`, "error");
     }
   });
+  $("#faucet").addEventListener("click", tapFaucet);
   window.addEventListener("hashchange", route);
   await restore(config).catch(() => {});
   walletBar();
