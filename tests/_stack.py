@@ -440,7 +440,7 @@ def api_process(
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **env),
         stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # building the app takes long on a loaded machine
     while True:
         try:
             if requests.get(f"{url}/healthz", timeout=1).ok:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import State
 from api.faucet import AMOUNT, CAP, INTERVAL_SECONDS, Availability, Faucet, FaucetRefused
 from api.node import NodeUnavailable, RpcError, unavailable
-from api.problems import Problem
+from api.problems import MEDIA_TYPE, Problem, ProblemDetail
 from api.state import AppState
 from api.types import Address, AddressIn, Hash, Uint256
 
@@ -45,6 +45,10 @@ class FaucetTap(BaseModel):
     gas_topped_up: bool = Field(description="Whether the address was given test ETH for gas.")
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": ProblemDetail, "content": {MEDIA_TYPE: {}}, "description": description}
+
+
 async def get_faucet(request: Request) -> Faucet:
     faucet: Faucet = request.app.state.faucet
     return faucet
@@ -61,7 +65,11 @@ async def availability(state: AppState, faucet: Faucet) -> Availability:
         raise unavailable(error) from error
 
 
-@router.get("", summary="Whether this chain has a test-money faucet")
+@router.get(
+    "",
+    summary="Whether this chain has a test-money faucet",
+    responses={503: _problem("The node did not answer")},
+)
 async def status(state: State, faucet: FaucetDep) -> FaucetStatus:
     found = await availability(state, faucet)
     return FaucetStatus(available=found.available, reason=found.reason, token=found.stablecoin,
@@ -72,9 +80,10 @@ async def status(state: State, faucet: FaucetDep) -> FaucetStatus:
     "",
     summary="Give an address test mUSDC (local development chains only)",
     responses={
-        403: {"description": "Not a local development chain"},
-        409: {"description": "The address holds the cap or more"},
-        429: {"description": "The address had a tap less than a minute ago"},
+        403: _problem("Not a local development chain (or the faucet is turned off)"),
+        409: _problem("The address holds the cap or more"),
+        429: _problem("The address had a tap less than a minute ago"),
+        503: _problem("The node did not answer"),
     },
 )
 async def tap(body: FaucetRequest, state: State, faucet: FaucetDep) -> FaucetTap:
