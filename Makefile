@@ -20,6 +20,13 @@ VENV := .venv
 UV_STAMP := $(UV_BOOT)/.uv-$(UV_VERSION)
 VENV_STAMP := $(VENV)/.synced
 NPM_STAMP := node_modules/.package-lock.json
+# GraphiQL and React for /graphql's page, copied from their pinned npm packages so that the API
+# serves them with no Node at run time (api/routes/docs.py; the folder is not committed).
+DOCS_VENDOR := api/static/docs/vendor
+DOCS_VENDOR_STAMP := $(DOCS_VENDOR)/.copied
+DOCS_VENDOR_FILES := node_modules/react/umd/react.production.min.js \
+	node_modules/react-dom/umd/react-dom.production.min.js \
+	node_modules/graphiql/graphiql.min.js node_modules/graphiql/graphiql.min.css
 
 # ape-solidity (via py-solc-x) and Slither find the solc-js shim here instead of
 # downloading a native solc; anvil and solcjs come from node_modules.
@@ -50,7 +57,7 @@ ARGS ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-install: $(UV_STAMP) $(VENV_STAMP) $(NPM_STAMP) ## Install uv, the Python venv and node_modules (idempotent)
+install: $(UV_STAMP) $(VENV_STAMP) $(NPM_STAMP) $(DOCS_VENDOR_STAMP) ## Install uv, the Python venv and node_modules (idempotent)
 	@rm -rf $(OZ_BUILD_DIRS)
 
 # The browser tests drive Debian's Chromium (playwright's own browser download does not work here).
@@ -74,6 +81,11 @@ $(VENV_STAMP): $(UV_STAMP) pyproject.toml uv.lock
 # render with Debian's (tools/mermaid/puppeteer.json).
 $(NPM_STAMP): package-lock.json
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+$(DOCS_VENDOR_STAMP): $(NPM_STAMP)
+	mkdir -p $(DOCS_VENDOR)
+	cp $(DOCS_VENDOR_FILES) $(DOCS_VENDOR)/
 	touch $@
 
 compile: install ## Compile the contracts

@@ -39,6 +39,7 @@ def main(host: str | None, port: int | None, workers: int) -> None:
             # The client is the TCP peer unless it is in API_TRUSTED_PROXIES (api.proxies):
             # uvicorn's own handling would trust X-Forwarded-For from 127.0.0.1.
             proxy_headers=False,
+            server_header=False,  # no `Server: uvicorn` on answers
         )
 
 

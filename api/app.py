@@ -29,6 +29,8 @@ from api.node import Node, NodeUnavailable, RpcError
 from api.proxies import TrustedProxies, parse_networks
 from api.ratelimit import RateLimiter, bearer_subject
 from api.responses import ServeCached
+from api.routes.dapp import wallet_rpc_url
+from api.security_headers import SecurityHeaders
 from api.settings import ApiSettings
 from api.state import AppState
 from indexer.migrate import upgrade
@@ -207,6 +209,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by api.routes.docs from pinned local assets (no CDN), under a strict policy.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
@@ -225,6 +231,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(LimitAndMeasure, settings=settings)
     # Outermost: limits, caps and logs see the client, not a trusted proxy (api.proxies).
     app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
+    # Outermost, so that every answer has them (429s, CORS preflights, cached reads).
+    app.add_middleware(SecurityHeaders, settings=settings, wallet_rpc_url=wallet_rpc_url(settings))
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:

@@ -31,6 +31,15 @@ class ApiSettings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="The URL people open (SIWE domain and URI); host:port if unset."
     )
+    hsts_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="Strict-Transport-Security max-age, sent only when public_url is https (0: off).",
+    )
+    faucet: bool = Field(
+        default=True,
+        description="Offer test mUSDC at POST /faucet on a local development chain (never others).",
+    )
     wallet_rpc_url: str | None = Field(
         default=None, description="The RPC URL the dApp page asks wallets to add for the chain."
     )

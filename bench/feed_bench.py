@@ -250,7 +250,8 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, c
     indexer = [sys.executable, "-m", "indexer", "--json-logs", "run", "--no-progress",
                "--redis-url", redis_url, "--database-url", database_url]  # fmt: skip
     api = [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host",
-           "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+           "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+           "--no-server-header"]  # fmt: skip
     with process(indexer, env, indexer_log) as indexing, process(api, env, api_log) as serving:
         _wait("the indexer", lambda: _checkpoint(database_url) >= head, 120, indexing, indexer_log)
         _wait("the API", lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60, serving, api_log)

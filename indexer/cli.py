@@ -63,7 +63,7 @@ def run(until: int | None, metrics_port: int | None, **options: Any) -> None:
     """Indexes from the checkpoint (or the deployment) and follows the head."""
     settings = _settings(metrics_port=metrics_port, **options)
     if settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port)
+        metrics.serve(settings.metrics_port, settings.metrics_host)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -16,6 +16,8 @@ LEADER = Gauge("indexer_leader", "1 while this process leads, 0 while it waits a
 BATCH_SECONDS = Histogram("indexer_batch_seconds", "Seconds to project and commit one batch")
 
 
-def serve(port: int) -> None:
-    """Serves /metrics on a port (0 picks a free one)."""
-    start_http_server(port)
+def serve(port: int, host: str = "127.0.0.1") -> tuple[str, int]:
+    """Serves /metrics on `host` (loopback unless told otherwise) and a port (0 picks a free one);
+    returns the address it listens on."""
+    server, _ = start_http_server(port, addr=host)
+    return str(server.server_address[0]), server.server_address[1]

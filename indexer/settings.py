@@ -58,6 +58,9 @@ class IndexerSettings(BaseSettings):
     max_backoff: float = Field(default=10.0, gt=0)
     standby_poll: float = Field(default=1.0, gt=0)
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the metrics listen on (0.0.0.0: every interface)."
+    )
     publish_limit: int = Field(
         default=1_000, ge=0, description="Events above which a commit is published as a range only."
     )

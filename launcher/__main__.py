@@ -13,6 +13,8 @@ import shutil
 import signal
 import subprocess
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import click
 
@@ -24,6 +26,7 @@ from indexer.settings import IndexerSettings
 from launcher.anvil import ROOT, LocalChain
 from launcher.api_process import ApiProcess
 from launcher.demo_chain import deployed, run_ape
+from launcher.readiness import http_ok, rpc_answers, wait_until_ready
 
 DATA = ROOT / ".data"
 
@@ -65,14 +68,16 @@ def main(port: int, metrics_port: int, api_port: int, fresh: bool) -> None:
                 services.redis(settings.redis_url, DATA / "redis") as redis_url:  # fmt: skip
             from indexer import metrics
 
-            metrics.serve(metrics_port)
+            metrics_host, metrics_port = metrics.serve(metrics_port, settings.metrics_host)
             api = ApiProcess(api_port, {
                 "DATABASE_URL": database_url, "REDIS_URL": redis_url, "RPC_URL": rpc_url,
                 "DEPLOYMENTS_DIR": str(settings.deployments_dir),
             })  # fmt: skip
             api.start()
+            urls = Urls(rpc_url, chain_id, database_url, redis_url,
+                        f"http://{metrics_host}:{metrics_port}/metrics", api.url)  # fmt: skip
+            threading.Thread(target=_announce, args=(urls, rpc, api, stop), daemon=True).start()
             try:
-                _banner(rpc_url, chain_id, database_url, redis_url, metrics_port, api.url)
                 Indexer(settings, database_url, redis_url).run(stop)
             finally:
                 api.stop()
@@ -85,22 +90,76 @@ def main(port: int, metrics_port: int, api_port: int, fresh: bool) -> None:
             chain.stop()
 
 
-def _banner(rpc_url: str, chain_id: int, database_url: str, redis_url: str, metrics_port: int,
-            api_url: str) -> None:  # fmt: skip
+@dataclass(frozen=True)
+class Urls:
+    """What the banner names."""
+
+    rpc: str
+    chain_id: int
+    database: str
+    redis: str
+    metrics: str
+    api: str
+
+
+def _announce(urls: Urls, rpc: RpcClient, api: ApiProcess, stop: threading.Event,
+              timeout: float = 300) -> None:  # fmt: skip
+    """Prints the banner once every URL in it answers (the API ready over an index close to the
+    head, the page, the chain and the metrics), or says which did not."""
+    missing = wait_until_ready(
+        {
+            f"the API ({urls.api}/readyz)": http_ok(f"{urls.api}/readyz"),
+            f"the dApp page ({urls.api}/app/)": http_ok(f"{urls.api}/app/"),
+            f"the chain ({urls.rpc})": rpc_answers(urls.rpc),
+            f"the indexer's metrics ({urls.metrics})": http_ok(urls.metrics),
+        },
+        timeout=timeout,
+        stop=stop,
+        failed=lambda: None if api.running else "the API stopped; its errors are above",
+    )
+    if stop.is_set():
+        return
+    if missing:
+        click.echo(f"not answering after {timeout:.0f} s: {', '.join(missing)}", err=True)
+        return
+    click.echo(_banner(urls, _chain_date(rpc)))
+
+
+def _chain_date(rpc: RpcClient) -> datetime | None:
+    """The time of the chain's latest block (the demo moves the clock ahead)."""
+    try:
+        block = rpc.call("eth_getBlockByNumber", ["latest", False])
+        return datetime.fromtimestamp(int(block["timestamp"], 16), tz=UTC)
+    except (IndexerError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _banner(urls: Urls, chain_date: datetime | None) -> str:
+    api_url = urls.api
     ws_url = api_url.replace("http", "ws", 1)
-    click.echo(
+    clock = ""
+    if chain_date is not None:
+        clock = f"  Clock      the chain's clock reads {chain_date:%Y-%m-%d}"
+        if abs((chain_date - datetime.now(UTC)).days) > 1:
+            clock += (
+                " (the demo moved it ahead to play a year of activity),\n"
+                "             so your wallet shows transactions with those dates"
+            )
+        clock += "\n"
+    return (
         "\nThe platform is running.\n"
         f"  Open       {api_url}/app/  (the dApp page; connect MetaMask there)\n"
         f"  API        {api_url}  (docs {api_url}/docs, GraphQL {api_url}/graphql,"
         f" feeds {ws_url}/ws)\n"
-        f"  Chain      {rpc_url} (chain id {chain_id}); add it to MetaMask as a network\n"
+        f"  Chain      {urls.rpc} (chain id {urls.chain_id}); add it to MetaMask as a network\n"
+        f"{clock}"
         "  Keys       import into MetaMask: an investor of the demo (anvil account 21)\n"
         "             0xc511b2aa70776d4ff1d376e8537903dae36896132c90b91d52c1dfbae267cd8b\n"
         "             the operator of its assets (anvil account 1)\n"
         "             0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\n"
-        f"  Database   {database_url}\n"
-        f"  Redis      {redis_url}\n"
-        f"  Metrics    http://127.0.0.1:{metrics_port}/metrics (indexer), {api_url}/metrics (API)\n"
+        f"  Database   {urls.database}\n"
+        f"  Redis      {urls.redis}\n"
+        f"  Metrics    {urls.metrics} (indexer), {api_url}/metrics (API)\n"
         "The indexer follows the chain; Ctrl-C stops everything, `make run` resumes.\n"
     )
 

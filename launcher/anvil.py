@@ -52,8 +52,9 @@ class LocalChain:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         log = (self.state_file.parent / "anvil.log").open("ab")
         self.process = subprocess.Popen(
-            [str(ANVIL), "--port", str(self.port), "--mnemonic", MNEMONIC, "--accounts", "40",
-             "--balance", "1000000", "--state", str(self.state_file), "--state-interval", "5"],
+            [str(ANVIL), "--host", "127.0.0.1", "--port", str(self.port), "--mnemonic", MNEMONIC,
+             "--accounts", "40", "--balance", "1000000", "--state", str(self.state_file),
+             "--state-interval", "5"],
             stdout=log, stderr=log,
         )  # fmt: skip
         deadline = time.monotonic() + 30

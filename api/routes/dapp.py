@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -18,6 +18,9 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from api.deps import State
+from api.faucet import Faucet
+from api.node import NodeUnavailable, RpcError
+from api.settings import ApiSettings
 
 DAPP = Path(__file__).resolve().parents[2] / "dapp"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -33,6 +36,9 @@ class DappConfig(BaseModel):
     rpc_url: str | None = Field(
         description="The RPC URL a wallet adds for this chain; null when it is not public.",
         examples=["http://127.0.0.1:8545"],
+    )
+    faucet: bool = Field(
+        default=False, description="Whether `POST /faucet` gives test mUSDC (local chains only)."
     )
 
 
@@ -61,17 +67,34 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/app/")
 
 
+def wallet_rpc_url(settings: ApiSettings) -> str | None:
+    """The RPC URL the page gives wallets: `API_WALLET_RPC_URL` when set, else the API's own node
+    when it is on this machine (a local chain); a remote node's URL may hold a key and is never
+    shown."""
+    if settings.wallet_rpc_url is not None:
+        return settings.wallet_rpc_url
+    node = urlsplit(settings.rpc_url)
+    if node.hostname in LOOPBACK and "@" not in node.netloc:
+        return settings.rpc_url  # a user part (user:key@) is a secret even on loopback
+    return None
+
+
 @router.get("/dapp/config", summary="The chain the dApp page connects wallets to")
-async def config(state: State) -> DappConfig:
-    """A wallet RPC URL is given when set (`API_WALLET_RPC_URL`), or when the API's own node is on
-    this machine (a local chain); a remote node's URL may hold a key and is never shown."""
-    rpc_url = state.settings.wallet_rpc_url
-    node = urlsplit(state.settings.rpc_url)
-    if rpc_url is None and node.hostname in LOOPBACK and "@" not in node.netloc:
-        rpc_url = state.settings.rpc_url  # a user part (user:key@) is a secret even on loopback
+async def config(state: State, request: Request) -> DappConfig:
+    """The chain, the RPC URL a wallet adds for it (see `wallet_rpc_url`) and whether the
+    faucet serves it."""
     local = state.chain_id == 31337
+    faucet: Faucet | None = getattr(request.app.state, "faucet", None)
+    available = False
+    if faucet is not None:
+        try:
+            found = await faucet.availability(state.chain_id, state.settings.deployments_dir)
+            available = found.available
+        except (NodeUnavailable, RpcError):
+            available = False  # asked again next time
     return DappConfig(
         chain_id=state.chain_id,
         chain_name="Local anvil" if local else f"Chain {state.chain_id}",
-        rpc_url=rpc_url,
+        rpc_url=wallet_rpc_url(state.settings),
+        faucet=available,
     )

@@ -106,6 +106,13 @@ async function assetsScreen() {
   const list = await loadAssets();
   main.innerHTML = `<h1>Assets</h1>
     <div class="grid" role="list">${list.map(card).join("")}</div>`;
+  fillBars(main);
+}
+
+/** Sizes progress bars from their `data-fill` percentage: through the CSSOM, which the page's
+ * Content-Security-Policy allows (an inline `style` attribute it refuses). */
+function fillBars(root) {
+  for (const bar of root.querySelectorAll("[data-fill]")) bar.style.width = `${bar.dataset.fill}%`;
 }
 
 function card(a) {
@@ -116,7 +123,7 @@ function card(a) {
       <p class="muted">${esc(a.location)} · ${power(a.capacity_watts)}</p>
       <span class="tag">${esc(a.kind)}</span><span class="tag">${esc(a.status)}</span>
       <div class="progress" role="progressbar" aria-label="Funding of ${esc(a.name)}"
-        aria-valuemin="0" aria-valuemax="100" aria-valuenow="${(sold / 100).toFixed(0)}"><span style="width:${sold / 100}%"></span></div>
+        aria-valuemin="0" aria-valuemax="100" aria-valuenow="${(sold / 100).toFixed(0)}"><span data-fill="${sold / 100}"></span></div>
       <p class="muted">${percent(sold)} funded · ${a.holder_count} holders · ${energy(a.energy_wh)} produced</p>
     </a></article>`;
 }
@@ -354,6 +361,24 @@ function walletBar() {
   $("#account").textContent = session.address ? `${short(session.address)}${session.signedIn ? " · signed in" : ""}` : "";
   $("#connect").textContent = session.address ? "Reconnect" : "Connect wallet";
   $("#signin").hidden = !session.address || session.signedIn;
+  // Local chains only: the API says whether its faucet serves this chain.
+  $("#faucet").hidden = !config?.faucet || !session.address;
+}
+
+/** Test mUSDC for the connected account from the local chain's faucet (no wallet prompt). */
+async function tapFaucet() {
+  const button = $("#faucet");
+  button.disabled = true;
+  try {
+    const tap = await api.post("/faucet", { address: session.address });
+    const gas = tap.gas_topped_up ? " and test ETH for gas" : "";
+    notice(`Received ${units(tap.amount, 6)} test mUSDC${gas}: you now hold ${units(tap.balance, 6)} mUSDC.`, "ok");
+    await refresh({ keepTyped: true });
+  } catch (error) {
+    notice(`No test mUSDC: ${error.problem?.detail || error.message}`, "error");
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function start() {
@@ -376,6 +401,7 @@ async function start() {
       notice(`Could not sign in: ${error.problem?.detail || error.message}`, "error");
     }
   });
+  $("#faucet").addEventListener("click", tapFaucet);
   window.addEventListener("hashchange", route);
   await restore(config).catch(() => {});
   walletBar();

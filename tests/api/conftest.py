@@ -51,6 +51,7 @@ def api_settings_for(rpc_url: str, deployments: Path, database_url: str, redis_u
         "rate_limit_per_minute": 1_000_000,
         "rate_limit_per_address_per_minute": 1_000_000,
         "head_poll_seconds": 0.05,
+        "faucet": False,  # the demo chain is shared and read only; tests/api/test_faucet.py has one
     }
     values.update(overrides)
     return ApiSettings(**values)

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { generatePrivateKey } from "viem/accounts";
 import { injectWallet, rpc } from "./wallet.mjs";
 
 const { APP_URL, RPC_URL, ASSET, KEY_A, KEY_B, KEY_OPERATOR, SHOTS } = process.env;
@@ -14,13 +15,50 @@ mkdirSync(SHOTS, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium" });
 const problems = [];
 
+// Every Content-Security-Policy violation fails the run: as the browser reports it on the console
+// and as the page sees it (a `securitypolicyviolation` event, reported by a script that runs
+// before the page's own; the test harness's scripts are not subject to the page's policy).
+async function watch(context, sink = problems) {
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} in ${event.sourceFile}:${event.lineNumber}`);
+    });
+  });
+  context.on("console", (message) => {
+    const text = message.text();
+    if (text.startsWith("CSP violation") || text.includes("Content Security Policy")) {
+      sink.push(`${message.location().url}: ${text}`);
+    }
+  });
+}
+
+const SECURITY_HEADERS = (headers) => {
+  const policy = Object.fromEntries(headers["content-security-policy"].split(";")
+    .map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name, sources]));
+  assert.deepEqual(policy["script-src"], ["'self'"]);
+  assert.deepEqual(policy["frame-ancestors"], ["'none'"]);
+  assert.deepEqual(policy["object-src"], ["'none'"]);
+  assert.deepEqual(policy["base-uri"], ["'none'"]);
+  assert.equal(headers["x-content-type-options"], "nosniff");
+  assert.equal(headers["x-frame-options"], "DENY");
+  assert.ok(headers["referrer-policy"]);
+  assert.equal(headers.server, undefined);
+  return policy;
+};
+
 async function user(key, viewport = { width: 1200, height: 900 }, wallet = {}) {
   const context = await browser.newContext({ viewport });
+  await watch(context);
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   const { account, asked } = await injectWallet(page, key, RPC_URL, wallet);
-  await page.goto(`${APP_URL}/app/`);
+  const answer = await page.goto(`${APP_URL}/app/`);
+  const policy = SECURITY_HEADERS(answer.headers());
+  assert.deepEqual(policy["style-src"], ["'self'"]);
+  assert.deepEqual(policy["form-action"], ["'self'"]);
+  const ws = APP_URL.replace(/^http/, "ws");
+  assert.deepEqual(new Set(policy["connect-src"]), new Set(["'self'", APP_URL, ws, RPC_URL]));
   return { page, account, asked };
 }
 
@@ -189,6 +227,50 @@ try {
     await op.page.getByRole("button", { name: "Deposit revenue" }).click();
     await notice(op.page).filter({ hasText: "Revenue deposited." }).waitFor();
     await claimable.filter({ hasText: /claimable [1-9]\d*\.\d\d / }).waitFor(); // no reload
+  });
+
+  await step("a new wallet gets test mUSDC and gas from the local chain's faucet", async () => {
+    const fresh = await user(generatePrivateKey());
+    pages.push(fresh.page);
+    assert.equal(await rpc(RPC_URL, "eth_getBalance", fresh.account.address, "latest"), "0x0");
+    await fresh.page.getByRole("button", { name: "Connect wallet" }).click();
+    await fresh.page.locator("#account", { hasText: /0x/ }).waitFor();
+    await fresh.page.getByRole("button", { name: "Get test mUSDC" }).click();
+    await notice(fresh.page).filter({ hasText: "Received 10,000.00 test mUSDC and test ETH for gas" }).waitFor();
+    assert.notEqual(await rpc(RPC_URL, "eth_getBalance", fresh.account.address, "latest"), "0x0");
+    await shot(fresh.page, "faucet");
+    await fresh.page.getByRole("button", { name: "Get test mUSDC" }).click(); // too soon
+    await notice(fresh.page).filter({ hasText: "No test mUSDC: one tap per address every 60 s" }).waitFor();
+  });
+
+  await step("the API's docs, ReDoc and GraphiQL work offline under their policy", async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const violations = [];
+    await watch(context, violations);
+    // Nothing may be fetched from anywhere but the API: any other request fails the step.
+    const elsewhere = [];
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(APP_URL) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+      elsewhere.push(url);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.on("pageerror", (error) => problems.push(`page error on ${page.url()}: ${error.message}`));
+    for (const [path, ready] of [["/docs", ".swagger-ui .opblock"], ["/redoc", "[role=search], .menu-content"],
+      ["/graphql", ".graphiql-container .graphiql-editor, .graphiql-container .CodeMirror"]]) {
+      const answer = await page.goto(`${APP_URL}${path}`);
+      SECURITY_HEADERS(answer.headers());
+      await page.locator(ready).first().waitFor();
+      await shot(page, `docs${path.replaceAll("/", "-")}`);
+    }
+    await context.close();
+    assert.deepEqual(elsewhere, []);
+    // ReDoc's bundle always links its vendor's logo from a CDN (an <img> that hides itself when
+    // it fails): the policy blocks that request, as it should. Nothing else may be blocked.
+    const logo = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+    const others = violations.filter((v) => !(v.includes(logo) && v.includes("img-src")));
+    assert.deepEqual(others, []);
   });
 
   assert.deepEqual(problems, []);

@@ -87,7 +87,7 @@ def test_the_page_is_served_with_its_wallet_config(site: Site) -> None:
                          timeout=5)  # fmt: skip
     assert again.status_code == 304
     assert requests.get(f"{url}/dapp/config", timeout=5).json() == {
-        "chain_id": 31337, "chain_name": "Local anvil", "rpc_url": rpc_url,
+        "chain_id": 31337, "chain_name": "Local anvil", "rpc_url": rpc_url, "faucet": True,
     }  # fmt: skip
 
 
@@ -120,4 +120,6 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
     assert "all browser scenarios passed" in done.stdout
     assert {p.name for p in SHOTS.glob("*.png")} >= {"assets.png", "portfolio.png", "asset.png",
                                                      "failure.png", "voted.png", "operator.png",
-                                                     "bought-phone.png"}  # fmt: skip
+                                                     "bought-phone.png", "faucet.png",
+                                                     "docs-docs.png", "docs-redoc.png",
+                                                     "docs-graphql.png"}  # fmt: skip
