@@ -4,8 +4,8 @@ Every read goes through `Database.fetch` / `fetch_one`; the query functions in `
 the SQL. `NUMERIC(78,0)` columns load as Python ints, so amounts never pass through floats.
 
 No read can hold a worker's connection at will: every statement runs under PostgreSQL's
-`statement_timeout` (`API_DB_STATEMENT_TIMEOUT_MS`, set when a connection opens), a request waits
-at most `API_DB_POOL_TIMEOUT_SECONDS` for a free connection, and an HTTP request stops starting
+`statement_timeout` (`API_DB_STATEMENT_TIMEOUT_MS`, set when a connection opens), an HTTP request
+waits at most `API_DB_POOL_TIMEOUT_SECONDS` for a free connection, and it stops starting
 statements once it has used its budget (`API_DB_REQUEST_BUDGET_MS` of wall time since it
 arrived, checked before each statement, so a request ends within its budget plus one statement
 timeout). Each of these raises `DatabaseBusy`, which the routes answer with a 503 and
@@ -102,7 +102,7 @@ class Database:
         url: A `postgresql://` URL.
         size: Most connections kept open.
         statement_timeout_ms: PostgreSQL's `statement_timeout` on every connection.
-        pool_timeout: Longest wait for a free connection, in seconds.
+        pool_timeout: Longest wait of an HTTP request for a free connection, in seconds.
     """
 
     def __init__(self, url: str, *, size: int = 8, statement_timeout_ms: int = 5_000,
@@ -116,7 +116,6 @@ class Database:
             max_size=size,
             open=False,
             configure=_configure,
-            timeout=pool_timeout,
             kwargs={
                 "row_factory": dict_row,
                 "options": f"-c statement_timeout={int(statement_timeout_ms)}",
@@ -127,8 +126,11 @@ class Database:
     async def _cursor(self) -> AsyncIterator[AsyncCursor[Any]]:
         """A cursor on a pooled connection; the limits of the module become `DatabaseBusy`."""
         _check_budget()
+        # A request waits `pool_timeout` for a connection; the feeds (which hold connections for
+        # their snapshots) keep the pool's own, longer wait.
+        wait = self.pool_timeout if _deadline.get() is not None else None
         try:
-            async with self.pool.connection() as connection, connection.cursor() as cursor:
+            async with self.pool.connection(wait) as connection, connection.cursor() as cursor:
                 yield cursor
         except QueryCanceled as error:
             raise DatabaseBusy(

@@ -32,15 +32,29 @@ def limited(demo_settings: ApiSettings, data_dir: Path, **limits: Any) -> TestCl
     return TestClient(create_app(settings))
 
 
+def answered_while_locked(database_url: str, table: str, request: Any,
+                          wait: float = 10.0) -> tuple[Any, float]:  # fmt: skip
+    """`request()`'s answer while `table` is locked, and how long it took; fails (instead of
+    hanging) when no answer comes within `wait` seconds, then lets the read finish."""
+    answers: list[Any] = []
+    with locked(database_url, table):
+        started = time.monotonic()
+        reader = threading.Thread(target=lambda: answers.append(request()), daemon=True)
+        reader.start()
+        reader.join(wait)
+        took = time.monotonic() - started
+    reader.join(wait)
+    assert took < wait and answers, f"no answer within {wait} s while {table} was locked"
+    return answers[0], took
+
+
 def test_a_read_over_the_statement_timeout_is_503_and_the_worker_goes_on(
     demo_settings: ApiSettings, tmp_path: Path
 ) -> None:
     assert demo_settings.database_url is not None
     with limited(demo_settings, tmp_path, db_statement_timeout_ms=300) as client:
-        started = time.monotonic()
-        with locked(demo_settings.database_url, "assets"):
-            answer = client.get("/assets/1")
-        took = time.monotonic() - started
+        answer, took = answered_while_locked(demo_settings.database_url, "assets",
+                                             lambda: client.get("/assets/1"))  # fmt: skip
 
         assert answer.status_code == 503, answer.text
         assert answer.headers["retry-after"] == "1"
@@ -57,9 +71,10 @@ def test_graphql_says_why_when_the_database_is_too_slow(
     demo_settings: ApiSettings, tmp_path: Path
 ) -> None:
     assert demo_settings.database_url is not None
-    with limited(demo_settings, tmp_path, db_statement_timeout_ms=300) as client, \
-            locked(demo_settings.database_url, "assets"):  # fmt: skip
-        answer = client.post("/graphql", json={"query": '{ asset(assetId: "1") { name } }'})
+    query = {"query": '{ asset(assetId: "1") { name } }'}
+    with limited(demo_settings, tmp_path, db_statement_timeout_ms=300) as client:
+        answer, _ = answered_while_locked(demo_settings.database_url, "assets",
+                                          lambda: client.post("/graphql", json=query))  # fmt: skip
 
     (error,) = answer.json()["errors"]
     assert "did not answer this read within 300 ms" in error["message"]
