@@ -41,13 +41,7 @@ WS_DROPPED = Counter("api_ws_slow_closed_total", "WebSocket clients closed for f
 INDEXED_BLOCK = Gauge(
     "api_indexed_block", "Indexed block the API serves", multiprocess_mode="livemostrecent"
 )
-BUILD_INFO = Gauge(
-    "energy_build_info",
-    "The running build (always 1)",
-    ["service", "version", "revision"],
-    multiprocess_mode="max",
-)
-BUILD_INFO.labels("api", build_info.version(), build_info.revision()).set(1)
+build_info.publish("api")
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # Files of the `live*` gauges, one per worker process: `gauge_livesum_<pid>.db`.

@@ -1,4 +1,5 @@
-"""What build is running: the version and the source revision, for the `energy_build_info` metric.
+"""What build is running: the version and the source revision, as the `energy_build_info` metric
+that the indexer and the API both export (one metric, so one process may hold both).
 
 The image sets `BUILD_VERSION` and `BUILD_REVISION` from its build arguments; a checkout without
 them reads the version from `pyproject.toml` and the revision from git.
@@ -12,8 +13,21 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from prometheus_client import Gauge
+
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = "unknown"
+BUILD_INFO = Gauge(
+    "energy_build_info",
+    "The running build (always 1)",
+    ["service", "version", "revision"],
+    multiprocess_mode="max",
+)
+
+
+def publish(service: str) -> None:
+    """Sets `energy_build_info{service, version, revision}` to 1."""
+    BUILD_INFO.labels(service, version(), revision()).set(1)
 
 
 @cache

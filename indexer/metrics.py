@@ -28,9 +28,6 @@ REMOVED = Counter("indexer_removed_events_total", "Events removed by reorgs")
 RETRIES = Counter("indexer_retries_total", "Retries after a passing fault", ["reason"])
 LEADER = Gauge("indexer_leader", "1 while this process leads, 0 while it waits as a standby")
 BATCH_SECONDS = Histogram("indexer_batch_seconds", "Seconds to project and commit one batch")
-BUILD_INFO = Gauge(
-    "energy_build_info", "The running build (always 1)", ["service", "version", "revision"]
-)
 
 
 class Health:
@@ -86,7 +83,7 @@ def serve(
 ) -> ThreadingHTTPServer:
     """Serves /metrics, /healthz and /readyz on `host:port` (port 0 picks a free one) in a daemon
     thread; returns the server (`server.server_address` tells the port)."""
-    BUILD_INFO.labels("indexer", build_info.version(), build_info.revision()).set(1)
+    build_info.publish("indexer")
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
