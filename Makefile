@@ -40,12 +40,12 @@ OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
 	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
 
 # Python folders to lint: whichever of these exist.
-PY_DIRS := $(wildcard scripts tests bench indexer launcher api)
+PY_DIRS := $(wildcard scripts tests bench indexer launcher api deploy)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test run indexer api bench-gas bench-indexer \
-	bench-api bench-feed clean
+	bench-api bench-feed image-smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -123,6 +123,12 @@ bench-api: install compile ## Reads at 64 clients (rps, p50/p99) beside pgbench 
 
 bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered latency p50/p99
 	$(VENV)/bin/python bench/feed_bench.py $(ARGS)
+
+# Rootful podman on this machine: runc instead of crun, ulimits the kernel grants (see the file).
+PODMAN_CONF := $(CURDIR)/deploy/podman/containers.conf
+
+image-smoke: install compile ## Build the image with podman; run migrate, indexer and API from it on a demo chain
+	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(PODMAN_CONF)} $(VENV)/bin/python deploy/smoke/image_smoke.py $(ARGS)
 
 gas-check: install ## Fail when gas differs from the committed bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py --check

@@ -20,7 +20,12 @@ from typing import Any
 
 import ecs_logging
 
-_STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# Record attributes that are not `extra` fields (uvicorn's `color_message` repeats the message).
+_STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 NAMESPACE = "energy"
 # Our loggers, and uvicorn's, at the configured level; everything else at WARNING.
 OWN_LOGGERS = ("indexer", "api", "launcher", "uvicorn", "uvicorn.error")

@@ -12,7 +12,7 @@ fi
 # The first deb822 "URIs:" (or one-line "deb") entry of the machine's apt sources.
 MIRROR=${DEBIAN_MIRROR:-$(
     cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-        awk '$1 == "URIs:" || $1 == "deb" { print ($1 == "deb" ? $2 : $2) }' |
+        awk '$1 == "URIs:" || $1 == "deb" { print $2 }' |
         grep -v -e security -e '^\[' | head -n 1 || true
 )}
 [[ -n $MIRROR ]] || { echo "no Debian mirror in /etc/apt: set DEBIAN_MIRROR" >&2; exit 1; }
