@@ -148,6 +148,7 @@ def main(image: str, base_image: str, no_build: bool) -> None:
             api_env = {
                 **env,
                 "API_PORT": str(api_port),
+                "API_JWT_SECRET": uuid.uuid4().hex * 2,
                 "API_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
             }
             indexer = f"smoke-indexer-{run_id}"
