@@ -20,19 +20,16 @@ from typing import Any
 
 import ecs_logging
 
-# Record attributes that are not `extra` fields (uvicorn's `color_message` repeats the message).
-_STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {
-    "message",
-    "asctime",
-    "color_message",
-}
+_STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# `extra` fields left out of every line: uvicorn's `color_message` repeats the message.
+_DROPPED = frozenset({"color_message"})
 NAMESPACE = "energy"
 # Our loggers, and uvicorn's, at the configured level; everything else at WARNING.
 OWN_LOGGERS = ("indexer", "api", "launcher", "uvicorn", "uvicorn.error")
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD}
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and k not in _DROPPED}
 
 
 class EcsFormatter(ecs_logging.StdlibFormatter):
@@ -48,11 +45,13 @@ class EcsFormatter(ecs_logging.StdlibFormatter):
     def format_to_ecs(self, record: logging.LogRecord) -> dict[str, Any]:
         """The ECS document of a record, its undotted extras moved under the namespace."""
         own = {k: v for k, v in _extras(record).items() if "." not in k}
-        if own:
+        dropped = _DROPPED.intersection(vars(record))
+        if own or dropped:
             record = copy.copy(record)
-            for key in own:
+            for key in own.keys() | dropped:
                 delattr(record, key)
-            setattr(record, NAMESPACE, own)
+            if own:
+                setattr(record, NAMESPACE, own)
         document: dict[str, Any] = super().format_to_ecs(record)
         return document
 
