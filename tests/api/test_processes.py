@@ -93,3 +93,17 @@ def test_the_api_refuses_to_start_in_production_without_a_jwt_secret(tmp_path: P
     (line,) = log_documents(log.read_text().splitlines(), "api")
     assert line["log.level"] == "error"
     assert "API_JWT_SECRET is required outside development" in line["message"]
+
+
+def test_the_live_gauges_of_a_worker_that_is_gone_are_dropped(tmp_path: Path) -> None:
+    from api.metrics import mark_dead_workers
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    for pid in (gone.pid, os.getpid()):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+        (tmp_path / f"counter_{pid}.db").write_bytes(b"")
+    mark_dead_workers(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"gauge_livesum_{os.getpid()}.db", f"counter_{os.getpid()}.db", f"counter_{gone.pid}.db"]
+    )  # a dead worker's requests still count; its open connections do not
