@@ -47,12 +47,12 @@ OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
 	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
 
 # Python folders to lint: whichever of these exist.
-PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen ops)
+PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen ops deploy)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test run indexer api bench-gas bench-indexer \
-	bench-api bench-feed docs docs-check clean ops-check ops-generate
+	bench-api bench-feed docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -144,6 +144,12 @@ docs: install compile ## Regenerate docs/architecture's generated documents (sch
 # `make test` runs the same checks as tests in tests/docs/.
 docs-check: install compile $(CHROMIUM) ## Fail when a generated document drifts from the code, a link breaks or a Mermaid block does not render
 	$(VENV)/bin/python -m docgen --check --render
+
+# Rootful podman on this machine: runc instead of crun, ulimits the kernel grants (see the file).
+PODMAN_CONF := $(CURDIR)/deploy/podman/containers.conf
+
+image-smoke: install compile ## Build the image with podman; run migrate, indexer and API from it on a demo chain
+	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(PODMAN_CONF)} $(VENV)/bin/python deploy/smoke/image_smoke.py $(ARGS)
 
 gas-check: install ## Fail when gas differs from the committed bench/gas-snapshot.txt
 	$(VENV)/bin/python bench/gas_report.py --check

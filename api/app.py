@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics, openapi, problems, routes
@@ -36,6 +36,7 @@ from api.state import AppState
 from indexer.migrate import upgrade
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("api.access")
 
 DESCRIPTION = """
 Co-ownership of renewable energy assets: read the indexed state of the platform's contracts
@@ -99,6 +100,7 @@ class LimitAndMeasure:
         limited = await self._limited(scope)
         if limited is not None:
             await limited(scope, receive, send)
+            _access_log(scope, 429, started)
             return
         status = 500
 
@@ -114,6 +116,7 @@ class LimitAndMeasure:
             name = getattr(scope.get("route"), "path", "unmatched")
             metrics.REQUESTS.labels(name, scope["method"], str(status)).inc()
             metrics.LATENCY.labels(name).observe(time.perf_counter() - started)
+            _access_log(scope, status, started)
 
     async def _limited(self, scope: Scope) -> Response | None:
         """The 429 answer when the caller is over a limit, else None (the request is counted)."""
@@ -140,6 +143,24 @@ class LimitAndMeasure:
             Request(scope), 429, f"too many requests: try again in {wait} s", "rate-limited",
             headers={"Retry-After": str(wait)},
         )  # fmt: skip
+
+
+def _access_log(scope: Scope, status: int, started: float) -> None:
+    """One `api.access` line per HTTP request (but health and metrics), with ECS field names."""
+    if scope["path"] in UNLIMITED_PATHS or not access.isEnabledFor(logging.INFO):
+        return
+    seconds = time.perf_counter() - started
+    client = scope.get("client")
+    access.info(
+        "%s %s %d %.1f ms", scope["method"], scope["path"], status, seconds * 1000,
+        extra={
+            "http.request.method": scope["method"],
+            "url.path": scope["path"],
+            "http.response.status_code": status,
+            "event.duration": int(seconds * 1e9),
+            "client.ip": client[0] if client else None,
+        },
+    )  # fmt: skip
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -238,7 +259,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def prometheus_metrics(request: Request) -> Response:
         state: AppState = request.app.state.platform
         metrics.INDEXED_BLOCK.set(state.head.block)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     _include_routers(app)
     openapi.install(app, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -20,6 +21,8 @@ from indexer.migrate import upgrade
 from indexer.reproject import reproject
 from indexer.settings import IndexerSettings
 from indexer.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -63,16 +66,21 @@ def run(until: int | None, metrics_port: int | None, **options: Any) -> None:
     """Indexes from the checkpoint (or the deployment) and follows the head."""
     settings = _settings(metrics_port=metrics_port, **options)
     if settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port, settings.metrics_host)
+        metrics.serve(
+            settings.metrics_port,
+            settings.metrics_host,
+            ready_max_lag_blocks=settings.ready_max_lag_blocks,
+        )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
         with _servers(settings, with_redis=True) as (database_url, redis_url):
-            click.echo(f"indexing {settings.rpc_url} into {_redact(database_url)}", err=True)
+            log.info("indexing %s into %s", settings.rpc_url, _redact(database_url))
             Indexer(settings, database_url, redis_url).run(stop, until=until)
     except IndexerError as error:
-        raise click.ClickException(str(error)) from error
+        log.error("the indexer stopped: %s", error, extra={"fault": type(error).__name__})
+        sys.exit(1)
 
 
 @main.command()
@@ -101,7 +109,7 @@ def migrate(database_url: str | None) -> None:
     settings = _settings(database_url=database_url)
     with _servers(settings, with_redis=False) as (url, _):
         upgrade(url)
-    click.echo("schema up to date")
+    log.info("schema up to date")
 
 
 def _only_chain(database_url: str) -> int:

@@ -149,7 +149,7 @@ class Indexer:
                 self.progress.close()
             if self.store is not None:
                 self.store.close()
-            metrics.LEADER.set(0)
+            metrics.set_leader(None)
 
     def _start(self) -> None:
         """Connects to the node and the database, migrating and seeding on the first connection."""
@@ -166,13 +166,13 @@ class Indexer:
     def _lead(self, stop: threading.Event) -> bool:
         assert self.store is not None
         if self.store.try_lead():
-            metrics.LEADER.set(1)
+            metrics.set_leader(True)
             return True
         log.info("another indexer leads this chain; waiting as a hot standby")
-        metrics.LEADER.set(0)
+        metrics.set_leader(False)
         if not self.store.wait_to_lead(self.settings.standby_poll, stop):
             return False
-        metrics.LEADER.set(1)
+        metrics.set_leader(True)
         log.info("took over as the leading indexer")
         return True
 
@@ -187,14 +187,16 @@ class Indexer:
         start = self.settings.from_block
         if start is None:
             start = min(block for _, _, _, block in deployed)
+        indexed = store.checkpoint()
+        timestamp = None if indexed is None else store.block_timestamp(indexed[0])
+        if timestamp is not None:
+            metrics.INDEXED_TIMESTAMP.set(timestamp)
         while not stop.is_set():
             checkpoint = store.checkpoint()
             head = self.rpc.block_number()
             self.node_head = head
-            metrics.CHAIN_HEAD.set(head)
+            metrics.set_position(head, None if checkpoint is None else checkpoint[0])
             if checkpoint is not None:
-                metrics.INDEXED_BLOCK.set(checkpoint[0])
-                metrics.LAG.set(max(0, head - checkpoint[0]))
                 self._alarm_on_lag(head - checkpoint[0])
                 if head < checkpoint[0]:
                     self._node_behind(checkpoint, head)
@@ -449,8 +451,9 @@ class Indexer:
         from_block, started, events, count = note
         elapsed = time.monotonic() - started
         metrics.EVENTS.inc(count)
-        metrics.EVENTS_PER_SECOND.set(count / elapsed if elapsed > 0 else 0)
-        metrics.INDEXED_BLOCK.set(write.to_block)
+        metrics.set_position(max(self.node_head, write.to_block), write.to_block)
+        if write.blocks and write.blocks[-1][0] == write.to_block:
+            metrics.INDEXED_TIMESTAMP.set(write.blocks[-1][3])
         metrics.BATCH_SECONDS.observe(elapsed)
         self._progress_update(write.to_block - from_block + 1, count)
         self._publish("added", from_block, write.to_block, (write.to_block, write.to_hash), events,

@@ -1,38 +1,66 @@
-"""Structured logs: one JSON object per line when not on a terminal, readable lines when on one."""
+"""Logs of the indexer and the API: one JSON object per line in the Elastic Common Schema (ECS)
+when not on a terminal, readable lines when on one.
+
+A JSON line carries `@timestamp`, `log.level`, `message`, `ecs.version`, `log.logger`,
+`service.name` (written by `ecs-logging`); a dotted `extra` field (`http.request.method`) is an ECS
+field and kept as named, any other `extra` field is ours and goes under `energy.` (`extra={"attempt":
+3}` becomes `energy.attempt`). `deploy/logging/log-line.schema.json` describes the line.
+
+`configure()` sets up the process it runs in; `logging_config()` is the same set-up as a
+`logging.config.dictConfig` dictionary, for uvicorn to apply in each worker process it starts.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
+import logging.config
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+import ecs_logging
 
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# `extra` fields left out of every line: uvicorn's `color_message` repeats the message.
+_DROPPED = frozenset({"color_message"})
+NAMESPACE = "energy"
+# Our loggers, and uvicorn's, at the configured level; everything else at WARNING.
+OWN_LOGGERS = ("indexer", "api", "launcher", "uvicorn", "uvicorn.error")
 
 
-class JsonFormatter(logging.Formatter):
-    """Formats a record and its `extra` fields as one JSON object."""
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and k not in _DROPPED}
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+
+class EcsFormatter(ecs_logging.StdlibFormatter):
+    """ECS JSON with the service's name, and our own `extra` fields under `energy.`.
+
+    Args:
+        service: `service.name` of every line (`indexer`, `api`).
+    """
+
+    def __init__(self, service: str) -> None:
+        super().__init__(extra={"service.name": service}, exclude_fields=["log.original"])
+
+    def format_to_ecs(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The ECS document of a record, its undotted extras moved under the namespace."""
+        own = {k: v for k, v in _extras(record).items() if "." not in k}
+        dropped = _DROPPED.intersection(vars(record))
+        if own or dropped:
+            record = copy.copy(record)
+            for key in own.keys() | dropped:
+                delattr(record, key)
+            if own:
+                setattr(record, NAMESPACE, own)
+        document: dict[str, Any] = super().format_to_ecs(record)
+        return document
 
 
 class TextFormatter(logging.Formatter):
     """A readable line with the `extra` fields as key=value pairs."""
 
     def format(self, record: logging.LogRecord) -> str:
-        extra = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD)
+        extra = " ".join(f"{k}={v}" for k, v in _extras(record).items())
         line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<7} {record.getMessage()}"
         if extra:
             line += f"  {extra}"
@@ -41,12 +69,41 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure(level: str = "INFO", *, json: bool | None = None) -> None:
-    """Sends the indexer's logs to stderr, as JSON unless stderr is a terminal."""
-    handler = logging.StreamHandler(sys.stderr)
+def formatter(service: str = "indexer", json: bool | None = None) -> logging.Formatter:
+    """The formatter for a service: ECS JSON unless stderr is a terminal (or `json` says)."""
     as_json = not sys.stderr.isatty() if json is None else json
-    handler.setFormatter(JsonFormatter() if as_json else TextFormatter())
-    root = logging.getLogger("indexer")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    return EcsFormatter(service) if as_json else TextFormatter()
+
+
+def logging_config(
+    service: str, level: str = "INFO", *, json: bool | None = None
+) -> dict[str, Any]:
+    """The `dictConfig` of `configure()`: one stderr handler on the root logger with the service's
+    formatter; our loggers and uvicorn's at `level`, uvicorn's access log off (the API writes its
+    own), the rest at WARNING."""
+    as_json = not sys.stderr.isatty() if json is None else json
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "default": {"()": f"{__name__}.formatter", "service": service, "json": as_json}
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
+        "loggers": {
+            **{name: {"level": level, "handlers": [], "propagate": True} for name in OWN_LOGGERS},
+            "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+        },
+    }
+
+
+def configure(level: str = "INFO", *, json: bool | None = None, service: str = "indexer") -> None:
+    """Sends this process's logs to stderr: ECS JSON unless stderr is a terminal."""
+    logging.config.dictConfig(logging_config(service, level.upper(), json=json))

@@ -64,6 +64,9 @@ class IndexerSettings(BaseSettings):
     publish_limit: int = Field(
         default=1_000, ge=0, description="Events above which a commit is published as a range only."
     )
+    ready_max_lag_blocks: int = Field(
+        default=50, ge=0, description="Most blocks behind the head for /readyz to answer 200."
+    )
     lag_alarm_blocks: int = Field(
         default=20, ge=1, description="Lag that logs a warning once the indexer had caught up."
     )

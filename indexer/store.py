@@ -174,6 +174,14 @@ class Store:
         )
         return None if row is None else (int(row[0]), str(row[1]))
 
+    def block_timestamp(self, number: int) -> int | None:
+        """A stored block's timestamp (Unix seconds), or None when the store did not keep it."""
+        row = self._one(
+            "SELECT timestamp FROM blocks WHERE chain_id = %s AND number = %s",
+            (self.chain_id, number),
+        )
+        return None if row is None else int(row[0])
+
     def contracts(self) -> dict[str, tuple[str, int | None]]:
         """Followed contracts: address -> (kind, asset id)."""
         rows = self._all(

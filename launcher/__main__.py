@@ -68,7 +68,8 @@ def main(port: int, metrics_port: int, api_port: int, fresh: bool) -> None:
                 services.redis(settings.redis_url, DATA / "redis") as redis_url:  # fmt: skip
             from indexer import metrics
 
-            metrics_host, metrics_port = metrics.serve(metrics_port, settings.metrics_host)
+            served = metrics.serve(metrics_port, settings.metrics_host)
+            metrics_host, metrics_port = str(served.server_address[0]), served.server_address[1]
             api = ApiProcess(api_port, {
                 "DATABASE_URL": database_url, "REDIS_URL": redis_url, "RPC_URL": rpc_url,
                 "DEPLOYMENTS_DIR": str(settings.deployments_dir),

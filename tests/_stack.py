@@ -312,6 +312,7 @@ class FaultyNode:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.mode = "up"
+        self.failing: set[str] = set()  # methods answered with an internal error while "up"
         self.max_range = max_range
         self.calls = 0
         self.refused_ranges = 0
@@ -352,7 +353,7 @@ class FaultyNode:
             return 500, b"{}"
         request = json.loads(body)
         calls = request if isinstance(request, list) else [request]
-        if self.mode == "errors":
+        if self.mode == "errors" or any(c["method"] in self.failing for c in calls):
             errors = [{"jsonrpc": "2.0", "id": c["id"],
                        "error": {"code": -32603, "message": "internal error"}} for c in calls]  # fmt: skip
             return 200, json.dumps(errors if isinstance(request, list) else errors[0]).encode()

@@ -11,7 +11,7 @@ from indexer.settings import IndexerSettings
 
 
 def test_metrics_listen_on_loopback_by_default() -> None:
-    host, port = metrics.serve(0)
+    host, port = metrics.serve(0).server_address[:2]
     assert host == "127.0.0.1"
     assert listening_on(port) == {"127.0.0.1"}
     assert loopback_only(port)
@@ -23,5 +23,5 @@ def test_the_metrics_host_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INDEXER_METRICS_HOST", "127.0.0.2")
     settings = IndexerSettings()
     assert settings.metrics_host == "127.0.0.2"
-    _, port = metrics.serve(0, settings.metrics_host)
+    port = metrics.serve(0, settings.metrics_host).server_address[1]
     assert listening_on(port) == {"127.0.0.2"}
