@@ -10,6 +10,7 @@ import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
 import {IPrimarySale} from "./interfaces/IPrimarySale.sol";
 import {IShareToken} from "./interfaces/IShareToken.sol";
 import {AssetTypes} from "./libraries/AssetTypes.sol";
+import {GovernanceBounds} from "./libraries/GovernanceBounds.sol";
 import {AssetTimelock} from "./AssetTimelock.sol";
 
 /// @title AssetRegistry
@@ -31,11 +32,23 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     uint16 public constant MAX_RESERVE_BPS = 5_000;
 
     /// @notice Shortest voting delay an asset may set: time to see a proposal before its snapshot.
-    uint48 public constant MIN_VOTING_DELAY = 1 hours;
+    uint48 public constant MIN_VOTING_DELAY = GovernanceBounds.MIN_VOTING_DELAY;
+    /// @notice Longest voting delay an asset may set.
+    uint48 public constant MAX_VOTING_DELAY = GovernanceBounds.MAX_VOTING_DELAY;
     /// @notice Shortest voting period an asset may set.
-    uint32 public constant MIN_VOTING_PERIOD = 1 days;
+    uint32 public constant MIN_VOTING_PERIOD = GovernanceBounds.MIN_VOTING_PERIOD;
+    /// @notice Longest voting period an asset may set.
+    uint32 public constant MAX_VOTING_PERIOD = GovernanceBounds.MAX_VOTING_PERIOD;
     /// @notice Shortest timelock delay an asset may set: time to exit before a decision runs.
-    uint32 public constant MIN_TIMELOCK_DELAY = 1 days;
+    uint32 public constant MIN_TIMELOCK_DELAY = GovernanceBounds.MIN_TIMELOCK_DELAY;
+    /// @notice Longest timelock delay an asset may set.
+    uint32 public constant MAX_TIMELOCK_DELAY = GovernanceBounds.MAX_TIMELOCK_DELAY;
+    /// @notice Longest funding window of a primary sale.
+    uint64 public constant MAX_SALE_DURATION = GovernanceBounds.MAX_SALE_DURATION;
+    /// @notice Furthest a funding window may open after its registration.
+    uint64 public constant MAX_SALE_START_DELAY = GovernanceBounds.MAX_SALE_START_DELAY;
+    /// @notice Highest quorum an asset may set, in percent.
+    uint8 public constant MAX_QUORUM_PERCENT = GovernanceBounds.MAX_QUORUM_PERCENT;
 
     /// @notice Implementation cloned for each asset's share token.
     address public immutable shareTokenImplementation;
@@ -295,16 +308,23 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
         if (sale.totalShares == 0 || sale.maxSharesPerBuyer == 0 || sale.maxSharesPerBuyer > sale.totalShares) {
             revert RegistryInvalidShares(sale.totalShares, sale.maxSharesPerBuyer);
         }
-        if (sale.sharePrice == 0 || sale.minRaise == 0 || sale.minRaise > sale.totalShares * sale.sharePrice) {
-            revert RegistryInvalidPricing(sale.sharePrice, sale.minRaise);
-        }
-        if (sale.start >= sale.end || sale.end <= block.timestamp) revert RegistryInvalidWindow(sale.start, sale.end);
+        // Checked by division first, so that an overflowing full raise is a clear error, not a panic.
+        if (
+            sale.sharePrice == 0 || sale.sharePrice > GovernanceBounds.MAX_FULL_RAISE / sale.totalShares
+                || sale.minRaise == 0 || sale.minRaise > sale.totalShares * sale.sharePrice
+        ) revert RegistryInvalidPricing(sale.sharePrice, sale.minRaise);
+        _checkWindow(sale.start, sale.end);
         if (params.reserveBps > MAX_RESERVE_BPS) revert RegistryBpsTooHigh(params.reserveBps, MAX_RESERVE_BPS);
         AssetTypes.GovernanceParams calldata gov = params.governance;
         if (
-            gov.votingDelay < MIN_VOTING_DELAY || gov.votingPeriod < MIN_VOTING_PERIOD
-                || gov.timelockDelay < MIN_TIMELOCK_DELAY || gov.quorumPercent == 0 || gov.quorumPercent > 100
-                || bytes(params.name).length == 0 || bytes(params.symbol).length == 0
+            gov.votingDelay < GovernanceBounds.MIN_VOTING_DELAY || gov.votingDelay > GovernanceBounds.MAX_VOTING_DELAY
+                || gov.votingPeriod < GovernanceBounds.MIN_VOTING_PERIOD
+                || gov.votingPeriod > GovernanceBounds.MAX_VOTING_PERIOD
+                || gov.timelockDelay < GovernanceBounds.MIN_TIMELOCK_DELAY
+                || gov.timelockDelay > GovernanceBounds.MAX_TIMELOCK_DELAY
+                || gov.quorumPercent < GovernanceBounds.MIN_QUORUM_PERCENT
+                || gov.quorumPercent > GovernanceBounds.MAX_QUORUM_PERCENT || bytes(params.name).length == 0
+                || bytes(params.symbol).length == 0
         ) revert RegistryInvalidGovernance();
     }
 
@@ -318,3 +338,17 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
         if (msg.sender != record.contracts.timelock) revert RegistryNotAssetTimelock(msg.sender, assetId);
     }
 }
+        // A successful sale sells at least this many shares (the minimum raise, rounded up to whole
+        // shares), and the supply never shrinks after success: a threshold up to it can always be met,
+        // by one holder or by delegation.
+        uint256 minSharesSold = (sale.minRaise + sale.sharePrice - 1) / sale.sharePrice;
+        if (gov.proposalThreshold > minSharesSold) {
+            revert RegistryThresholdUnreachable(gov.proposalThreshold, minSharesSold);
+        }
+    }
+
+    function _checkWindow(uint64 start, uint64 end) private view {
+        if (
+            start >= end || end <= block.timestamp || end - start > GovernanceBounds.MAX_SALE_DURATION
+                || start > block.timestamp + GovernanceBounds.MAX_SALE_START_DELAY
+        ) revert RegistryInvalidWindow(start, end);

@@ -37,12 +37,13 @@ interface IAssetRegistry {
     error RegistryBpsTooHigh(uint256 bps, uint256 maxBps);
     /// @notice The share supply is zero, or the per-buyer cap is zero or above the supply.
     error RegistryInvalidShares(uint256 totalShares, uint256 maxSharesPerBuyer);
-    /// @notice The share price is zero, or the minimum raise is zero or above the full raise.
+    /// @notice The share price is zero or makes the full raise exceed 2**128 - 1, or the minimum raise is
+    /// zero or above the full raise.
     error RegistryInvalidPricing(uint256 sharePrice, uint256 minRaise);
     /// @notice The funding window is empty or has already closed.
     error RegistryInvalidWindow(uint64 start, uint64 end);
-    /// @notice Governance settings under the platform's floors (see the MIN_* constants), quorum
-    /// outside 1-100%, or a name or symbol missing.
+    /// @notice Governance settings outside the platform's floors and ceilings (see the MIN_* and MAX_*
+    /// constants and {GovernanceBounds}), or a name or symbol missing.
     error RegistryInvalidGovernance();
     /// @notice The payment token is not on the platform's allowlist.
     error RegistryPaymentTokenNotAllowed(address token);
@@ -56,6 +57,13 @@ interface IAssetRegistry {
         AssetTypes.AssetContracts contracts,
         AssetTypes.AssetParams params
     );
+    /// @notice The proposal threshold is above the fewest shares a successful sale sells (the minimum
+    /// raise in whole shares, rounded up), so nobody might ever be able to propose.
+    error RegistryThresholdUnreachable(uint256 threshold, uint256 minSharesSold);
+    /// @notice No fee rise is pending.
+    error RegistryNoPendingFees();
+    /// @notice The pending fee rise may be applied only from `effectiveAt`.
+    error RegistryFeesNotYetEffective(uint64 effectiveAt);
     /// @notice The asset's operator changed (by governance).
     event AssetOperatorChanged(uint256 indexed assetId, address indexed previousOperator, address indexed newOperator);
     /// @notice The asset's status changed.

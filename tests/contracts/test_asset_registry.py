@@ -152,7 +152,7 @@ def test_register_asset_reverts_without_operator_role(registry, params, stranger
         ({"voting_delay": 3_600 - 1}, "RegistryInvalidGovernance", {}),
         ({"timelock_delay": DAY - 1}, "RegistryInvalidGovernance", {}),
         ({"quorum_percent": 0}, "RegistryInvalidGovernance", {}),
-        ({"quorum_percent": 101}, "RegistryInvalidGovernance", {}),
+        ({"quorum_percent": 51}, "RegistryInvalidGovernance", {}),
         ({"name": ""}, "RegistryInvalidGovernance", {}),
         ({"symbol": ""}, "RegistryInvalidGovernance", {}),
     ],
@@ -196,9 +196,9 @@ def test_register_asset_rejects_a_funding_window_already_closed(registry, params
 
 
 def test_register_asset_accepts_the_boundary_values(create_asset, registry):
-    asset = create_asset(reserve_bps=5_000, quorum_percent=100, min_raise=10_000 * 50 * USDC)
+    asset = create_asset(reserve_bps=5_000, quorum_percent=50, min_raise=10_000 * 50 * USDC)
     assert registry.asset(asset.asset_id).reserveBps == 5_000
-    assert asset.governor.quorumNumerator() == 100
+    assert asset.governor.quorumNumerator() == 50
 
 
 def test_register_asset_reverts_before_modules_are_connected(fresh_registry, params, admin):
