@@ -24,11 +24,13 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     /// @dev A listing as stored: four slots. The payment token is the share token's own, read at fill.
     /// The fee is fixed at listing, so a later fee change never takes more from a seller than it saw.
     struct StoredListing {
+    /// `sellerNonce` is the seller's listing nonce at listing: the listing is dead once it moves.
         address seller;
         uint64 expiresAt;
         uint16 feeBps;
         address shareToken;
-        uint96 assetId;
+        uint64 assetId;
+        uint32 sellerNonce;
         uint256 remaining;
         uint256 pricePerShare;
     }
@@ -36,6 +38,7 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     uint256 private _listingCount;
     mapping(uint256 listingId => StoredListing) private _listings;
 
+    mapping(address seller => uint32) private _listingNonces;
     /// @param registry_ The platform registry.
     constructor(IAssetRegistry registry_) {
         registry = registry_;
@@ -61,8 +64,9 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
             expiresAt: expiresAt,
             feeBps: feeBps,
             shareToken: shareToken,
-            // Asset ids count registrations from 1; 2**96 of them cannot happen.
-            assetId: uint96(assetId),
+            // Asset ids count registrations from 1; 2**64 of them cannot happen.
+            assetId: uint64(assetId),
+            sellerNonce: _listingNonces[msg.sender],
             remaining: amount,
             pricePerShare: pricePerShare
         });
@@ -78,10 +82,11 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         uint256 remaining = l.remaining;
         if (remaining == 0) revert MarketListingNotOpen(listingId);
         if (block.timestamp >= l.expiresAt) revert MarketListingExpired(listingId, l.expiresAt);
+        address seller = l.seller;
+        if (l.sellerNonce != _listingNonces[seller]) revert MarketListingInvalidated(listingId);
         if (l.pricePerShare > maxPricePerShare) revert MarketPriceAboveMax(l.pricePerShare, maxPricePerShare);
         if (amount == 0) revert MarketZeroAmount();
         if (amount > remaining) revert MarketAmountExceedsListing(amount, remaining);
-        address seller = l.seller;
         if (seller == msg.sender) revert MarketSelfFill(listingId);
         _requireActive(l.assetId);
         _requireSellerCanDeliver(IERC20(l.shareToken), seller, amount);
@@ -104,7 +109,7 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     /// @inheritdoc IShareMarket
     function cancel(uint256 listingId) external {
         StoredListing storage l = _listings[listingId];
-        if (l.remaining == 0) revert MarketListingNotOpen(listingId);
+        if (!_isOpen(l)) revert MarketListingNotOpen(listingId);
         if (msg.sender != l.seller) revert MarketNotSeller(msg.sender, l.seller);
         l.remaining = 0;
         emit ListingCancelled(listingId, msg.sender);
@@ -113,12 +118,23 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     /// @inheritdoc IShareMarket
     function listing(uint256 listingId) external view returns (Listing memory) {
         StoredListing storage l = _listings[listingId];
+    /// @inheritdoc IShareMarket
+    function invalidateListings() external returns (uint256 nonce) {
+        nonce = ++_listingNonces[msg.sender];
+        emit ListingsInvalidated(msg.sender, nonce);
+    }
+
+    /// @inheritdoc IShareMarket
+    function listingNonceOf(address seller) external view returns (uint256) {
+        return _listingNonces[seller];
+    }
+
         address shareToken = l.shareToken;
         return Listing({
             seller: l.seller,
             shareToken: shareToken,
             assetId: l.assetId,
-            remaining: l.remaining,
+            remaining: _isOpen(l) ? l.remaining : 0,
             pricePerShare: l.pricePerShare,
             paymentToken: shareToken == address(0) ? address(0) : IShareToken(shareToken).paymentToken(),
             expiresAt: l.expiresAt,
@@ -134,6 +150,10 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     function _requireActive(uint256 assetId) private view {
         if (registry.asset(assetId).status != AssetTypes.Status.Active) revert MarketAssetNotActive(assetId);
     }
+    function _isOpen(StoredListing storage l) private view returns (bool) {
+        return l.remaining != 0 && l.sellerNonce == _listingNonces[l.seller];
+    }
+
 
     function _requireSellerCanDeliver(IERC20 shareToken, address seller, uint256 amount) private view {
         uint256 balance = shareToken.balanceOf(seller);
