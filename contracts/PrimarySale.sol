@@ -101,6 +101,18 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPrimarySale
+    function redirectRaise(uint256 assetId, address newTreasury) external {
+        Sale storage s = _existing(assetId);
+        if (msg.sender != registry.asset(assetId).contracts.timelock) revert SaleNotAssetTimelock(msg.sender, assetId);
+        uint256 amount = _unpaidRaise[assetId];
+        if (amount == 0) revert SaleNothingToRelease(assetId);
+        if (newTreasury == address(0)) revert SaleZeroAddress();
+        address previous = s.terms.treasury;
+        s.terms.treasury = newTreasury;
+        emit RaiseRedirected(assetId, previous, newTreasury, amount);
+    }
+
+    /// @inheritdoc IPrimarySale
     function unpaidRaiseOf(uint256 assetId) external view returns (uint256) {
         return _unpaidRaise[assetId];
     }

@@ -49,6 +49,10 @@ interface IPrimarySale {
     error SaleNothingToRefund(uint256 assetId, address buyer);
     /// @notice No raise is waiting to be paid to this asset's treasury.
     error SaleNothingToRelease(uint256 assetId);
+    /// @notice Only the asset's timelock (a passed governance proposal) redirects its raise.
+    error SaleNotAssetTimelock(address caller, uint256 assetId);
+    /// @notice A required address is zero.
+    error SaleZeroAddress();
 
     /// @notice A sale was opened for an asset.
     event SaleConfigured(uint256 indexed assetId, address indexed shareToken, AssetTypes.SaleTerms terms);
@@ -66,6 +70,11 @@ interface IPrimarySale {
     /// @notice The treasury refused the raise at finalization (e.g. a blocklisted address); the raise
     /// waits here until `releaseRaise` pays it. The sale has succeeded all the same.
     event RaisePaymentDeferred(uint256 indexed assetId, address indexed treasury, uint256 amount);
+    /// @notice The asset's governance redirected a deferred raise to a new treasury (post-state: the
+    /// treasury `releaseRaise` now pays).
+    event RaiseRedirected(
+        uint256 indexed assetId, address indexed previousTreasury, address indexed newTreasury, uint256 amount
+    );
     /// @notice A deferred raise was paid to the treasury.
     event RaiseReleased(uint256 indexed assetId, address indexed treasury, uint256 amount);
     /// @notice A buyer of a failed sale took its refund; its shares were burned.
@@ -92,6 +101,10 @@ interface IPrimarySale {
 
     /// @notice Pays the treasury a raise whose payment was deferred at finalization. Anyone may call.
     function releaseRaise(uint256 assetId) external;
+
+    /// @notice Sends a deferred raise to a new treasury from now on (e.g. when the original one is
+    /// blocklisted for good); `releaseRaise` then pays it there. Called by the asset's timelock.
+    function redirectRaise(uint256 assetId, address newTreasury) external;
 
     /// @notice A raise waiting to be paid to the asset's treasury (0 once paid).
     function unpaidRaiseOf(uint256 assetId) external view returns (uint256);
