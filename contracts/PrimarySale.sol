@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -71,6 +72,20 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
             revert SaleStillRunning(assetId, s.terms.end);
         }
         _finalize(assetId, s);
+    }
+
+    /// @inheritdoc IPrimarySale
+    function cancelSale(uint256 assetId) external nonReentrant {
+        Sale storage s = _existing(assetId);
+        if (s.state != SaleState.Open) revert SaleAlreadyFinalized(assetId, s.state);
+        IAssetRegistry registry_ = registry;
+        if (msg.sender != registry_.operatorOf(assetId) && !IAccessControl(address(registry_)).hasRole(0x00, msg.sender)) {
+            revert SaleNotCanceller(msg.sender, assetId);
+        }
+        s.state = SaleState.Failed;
+        emit SaleCancelled(assetId, msg.sender);
+        registry_.recordSaleOutcome(assetId, false);
+        emit SaleFinalized(assetId, false, s.sold, s.raised);
     }
 
     /// @inheritdoc IPrimarySale

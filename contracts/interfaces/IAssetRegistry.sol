@@ -40,7 +40,8 @@ interface IAssetRegistry {
     /// @notice The share price is zero or makes the full raise exceed 2**128 - 1, or the minimum raise is
     /// zero or above the full raise.
     error RegistryInvalidPricing(uint256 sharePrice, uint256 minRaise);
-    /// @notice The funding window is empty or has already closed.
+    /// @notice The funding window is empty, has already closed, is longer than a year, or opens more
+    /// than a year from now.
     error RegistryInvalidWindow(uint64 start, uint64 end);
     /// @notice Governance settings outside the platform's floors and ceilings (see the MIN_* and MAX_*
     /// constants and {GovernanceBounds}), or a name or symbol missing.

@@ -53,6 +53,8 @@ interface IPrimarySale {
     error SaleNotAssetTimelock(address caller, uint256 assetId);
     /// @notice A required address is zero.
     error SaleZeroAddress();
+    /// @notice Only the asset's operator or the platform admin cancels a sale.
+    error SaleNotCanceller(address caller, uint256 assetId);
 
     /// @notice A sale was opened for an asset.
     event SaleConfigured(uint256 indexed assetId, address indexed shareToken, AssetTypes.SaleTerms terms);
@@ -67,6 +69,9 @@ interface IPrimarySale {
     );
     /// @notice The sale ended. On success the raise went to the treasury.
     event SaleFinalized(uint256 indexed assetId, bool succeeded, uint256 totalSold, uint256 totalRaised);
+    /// @notice The sale was cancelled before its end; `SaleFinalized` (failed) follows, and refunds
+    /// are open at once.
+    event SaleCancelled(uint256 indexed assetId, address indexed by);
     /// @notice The treasury refused the raise at finalization (e.g. a blocklisted address); the raise
     /// waits here until `releaseRaise` pays it. The sale has succeeded all the same.
     event RaisePaymentDeferred(uint256 indexed assetId, address indexed treasury, uint256 amount);
@@ -93,6 +98,11 @@ interface IPrimarySale {
 
     /// @notice Ends a sale whose window closed or whose shares sold out. Anyone may call.
     function finalize(uint256 assetId) external;
+
+    /// @notice Ends an open sale as failed, before its end, so that every buyer can take a refund at
+    /// once. Called by the asset's operator or the platform admin (holders cannot vote before their
+    /// sale succeeds, so the admin stands in for them).
+    function cancelSale(uint256 assetId) external;
 
     /// @notice Refunds everything the caller paid into a failed sale and burns its shares.
     /// @dev Ends the sale first when its window closed under the minimum. Works while paused.
