@@ -172,11 +172,14 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     /// @inheritdoc IAssetRegistry
     function setAssetPaused(uint256 assetId, bool paused) external {
         Asset storage record = _existing(assetId);
-        if (!hasRole(PAUSER_ROLE, msg.sender) && msg.sender != record.contracts.timelock) {
+        if (hasRole(PAUSER_ROLE, msg.sender)) {
+            record.paused = paused;
+        } else if (msg.sender == record.contracts.timelock) {
+            record.governancePaused = paused;
+        } else {
             revert RegistryNotPauser(msg.sender, assetId);
         }
-        record.paused = paused;
-        emit AssetPauseSet(assetId, paused, msg.sender);
+        emit AssetPauseSet(assetId, record.paused, record.governancePaused, msg.sender);
     }
 
     /// @inheritdoc IAssetRegistry
@@ -235,7 +238,8 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAssetRegistry
     function isPaused(uint256 assetId) external view returns (bool) {
-        return _platformPaused || _assets[assetId].paused;
+        Asset storage record = _assets[assetId];
+        return _platformPaused || record.paused || record.governancePaused;
     }
 
     /// @inheritdoc IAssetRegistry

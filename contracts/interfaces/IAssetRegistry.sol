@@ -9,10 +9,13 @@ import {AssetTypes} from "../libraries/AssetTypes.sol";
 /// roles and fees, and names the platform's other modules.
 interface IAssetRegistry {
     /// @notice Everything the registry keeps about one asset.
+    /// @param paused Paused by a platform pauser (an incident); only a pauser lifts it.
+    /// @param governancePaused Paused by the asset's governance (its timelock); only governance lifts it.
     struct Asset {
         address operator;
         AssetTypes.Status status;
         bool paused;
+        bool governancePaused;
         uint16 reserveBps;
         AssetTypes.AssetContracts contracts;
     }
@@ -69,8 +72,13 @@ interface IAssetRegistry {
     event AssetOperatorChanged(uint256 indexed assetId, address indexed previousOperator, address indexed newOperator);
     /// @notice The asset's status changed.
     event AssetStatusChanged(uint256 indexed assetId, AssetTypes.Status status);
-    /// @notice The asset was paused or unpaused.
-    event AssetPauseSet(uint256 indexed assetId, bool paused, address indexed by);
+    /// @notice A pause authority paused or unpaused the asset.
+    /// @param pausedByPauser The platform pauser's flag after the change (post-state).
+    /// @param pausedByGovernance The asset governance's flag after the change (post-state).
+    /// @param by The pauser or the asset's timelock that changed its own flag.
+    event AssetPauseSet(
+        uint256 indexed assetId, bool pausedByPauser, bool pausedByGovernance, address indexed by
+    );
     /// @notice The whole platform was paused or unpaused.
     event PlatformPauseSet(bool paused, address indexed by);
     /// @notice The asset's maintenance reserve share changed (by governance).
@@ -104,8 +112,10 @@ interface IAssetRegistry {
     /// @notice Retires an active asset. Called by the asset's timelock.
     function decommission(uint256 assetId) external;
 
-    /// @notice Pauses or unpauses one asset. Called by a pauser or the asset's timelock.
-    /// @dev A pause stops purchases and share transfers; it never stops refunds or revenue claims.
+    /// @notice Pauses or unpauses one asset. Called by a pauser or the asset's timelock, each of which
+    /// sets only its own flag: the asset runs again once neither (nor the platform) pauses it.
+    /// @dev A pause stops purchases and share transfers; it never stops refunds or revenue claims. A
+    /// caller that is both a pauser and the timelock sets the pauser's flag.
     function setAssetPaused(uint256 assetId, bool paused) external;
 
     /// @notice Pauses or unpauses every asset at once. Called by a pauser.
@@ -135,7 +145,7 @@ interface IAssetRegistry {
     /// @notice The asset whose share token this is, or 0 for an unknown token.
     function assetIdOf(address shareToken) external view returns (uint256);
 
-    /// @notice Whether the asset is paused, by itself or by a platform-wide pause.
+    /// @notice Whether the asset is paused: by a pauser, by its governance or by a platform-wide pause.
     function isPaused(uint256 assetId) external view returns (bool);
 
     /// @notice Number of registered assets (the last id).

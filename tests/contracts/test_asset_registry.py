@@ -444,18 +444,39 @@ def test_decommission_reverts_after_a_failed_sale(registry, sale, asset, timeloc
 
 def test_a_pauser_pauses_and_unpauses_an_asset(registry, asset, admin):
     tx = registry.setAssetPaused(asset.asset_id, True, sender=admin)
-    assert_emitted(tx, registry.AssetPauseSet, assetId=asset.asset_id, paused=True, by=admin)
+    assert_emitted(
+        tx,
+        registry.AssetPauseSet,
+        assetId=asset.asset_id,
+        pausedByPauser=True,
+        pausedByGovernance=False,
+        by=admin,
+    )
     assert registry.isPaused(asset.asset_id)
     assert registry.asset(asset.asset_id).paused
 
     tx = registry.setAssetPaused(asset.asset_id, False, sender=admin)
-    assert_emitted(tx, registry.AssetPauseSet, assetId=asset.asset_id, paused=False, by=admin)
+    assert_emitted(
+        tx,
+        registry.AssetPauseSet,
+        assetId=asset.asset_id,
+        pausedByPauser=False,
+        pausedByGovernance=False,
+        by=admin,
+    )
     assert not registry.isPaused(asset.asset_id)
 
 
 def test_the_asset_timelock_pauses_its_asset(registry, asset, timelock):
     tx = registry.setAssetPaused(asset.asset_id, True, sender=timelock)
-    assert_emitted(tx, registry.AssetPauseSet, assetId=asset.asset_id, paused=True, by=timelock)
+    assert_emitted(
+        tx,
+        registry.AssetPauseSet,
+        assetId=asset.asset_id,
+        pausedByPauser=False,
+        pausedByGovernance=True,
+        by=timelock,
+    )
     assert registry.isPaused(asset.asset_id)
 
 
