@@ -19,6 +19,7 @@ import {TimelockControllerUpgradeable} from
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {IAssetGovernor} from "./interfaces/IAssetGovernor.sol";
+import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {IShareToken} from "./interfaces/IShareToken.sol";
 import {AssetTypes} from "./libraries/AssetTypes.sol";
 import {GovernanceBounds} from "./libraries/GovernanceBounds.sol";
@@ -39,6 +40,9 @@ contract AssetGovernor is
     GovernorVotesQuorumFractionUpgradeable,
     GovernorTimelockControlUpgradeable
 {
+    /// @dev The identity registry voters must be verified in (the share token's), or 0.
+    IIdentityRegistry private _identityRegistry;
+
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
         _disableInitializers();
@@ -57,9 +61,11 @@ contract AssetGovernor is
         __GovernorVotes_init(IVotes(shareToken));
         __GovernorVotesQuorumFraction_init(params.quorumPercent);
         __GovernorTimelockControl_init(TimelockControllerUpgradeable(payable(timelock)));
+        _identityRegistry = IIdentityRegistry(IShareToken(shareToken).identityRegistry());
     }
 
-    /// @notice Makes a proposal; refused while the asset's primary sale is open or failed.
+    /// @notice Makes a proposal; refused while the asset's primary sale is open or failed, and on an
+    /// asset that requires verified holders, from an account that is not verified now.
     function propose(
         address[] memory targets,
         uint256[] memory values,
@@ -67,12 +73,24 @@ contract AssetGovernor is
         string memory description
     ) public override returns (uint256) {
         if (!IShareToken(address(token())).transfersActive()) revert GovernorAssetNotActive();
+        _requireVerified(msg.sender);
         return super.propose(targets, values, calldatas, description);
     }
 
     /// @notice Refused: the asset's timelock is fixed for its life (a new one could have no delay).
     function updateTimelock(TimelockControllerUpgradeable) external pure override {
         revert GovernorTimelockFixed();
+    }
+
+    /// @dev On an asset that requires verified holders, only an account verified now votes: an account
+    /// whose verification lapsed votes again once verified again.
+    function _castVote(uint256 proposalId, address account, uint8 support, string memory reason, bytes memory params)
+        internal
+        override
+        returns (uint256)
+    {
+        _requireVerified(account);
+        return super._castVote(proposalId, account, support, reason, params);
     }
 
     /// @dev The voting delay stays within the platform's bounds.
@@ -98,6 +116,13 @@ contract AssetGovernor is
     function _updateQuorumNumerator(uint256 newQuorumNumerator) internal override {
         _checkBounds(newQuorumNumerator, GovernanceBounds.MIN_QUORUM_PERCENT, GovernanceBounds.MAX_QUORUM_PERCENT);
         super._updateQuorumNumerator(newQuorumNumerator);
+    }
+
+    function _requireVerified(address account) private view {
+        IIdentityRegistry identities = _identityRegistry;
+        if (address(identities) != address(0) && !identities.isVerified(account)) {
+            revert GovernorAccountNotVerified(account);
+        }
     }
 
     function _checkBounds(uint256 value, uint256 min, uint256 max) private pure {

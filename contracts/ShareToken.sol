@@ -224,7 +224,8 @@ contract ShareToken is
     }
 
     /// @dev Remembers a holder's explicit choice not to vote (delegating to zero), so that receiving
-    /// shares later does not self-delegate it again.
+    /// shares later does not self-delegate it again. On an asset that requires verified holders, votes
+    /// go only to a verified delegatee.
     function _delegate(address account, address delegatee) internal override {
         _abstains[account] = delegatee == address(0);
         super._delegate(account, delegatee);
@@ -249,4 +250,8 @@ contract ShareToken is
         if (_reportPaid[reportId]) revert ShareProductionAlreadyPaid(reportId);
         _reportPaid[reportId] = true;
     }
+        IIdentityRegistry identities = _identityRegistry;
+        if (delegatee != address(0) && address(identities) != address(0) && !identities.isVerified(delegatee)) {
+            revert ShareDelegateeNotVerified(delegatee);
+        }
 }

@@ -13,6 +13,8 @@ interface IAssetGovernor {
     /// @notice A governance setting outside the platform's bounds (see {GovernanceBounds}); for the
     /// proposal threshold, above the supply.
     error GovernorSettingOutOfBounds(uint256 value, uint256 min, uint256 max);
+    /// @notice On an asset that requires verified holders, the proposer or voter is not verified now.
+    error GovernorAccountNotVerified(address account);
     /// @notice The asset's timelock is fixed for its life.
     error GovernorTimelockFixed();
 

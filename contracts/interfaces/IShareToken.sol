@@ -14,6 +14,8 @@ interface IShareToken {
     error SharePaused(uint256 assetId);
     /// @notice The asset requires verified holders and the recipient is not verified (or expired).
     error ShareRecipientNotVerified(address recipient);
+    /// @notice The asset requires verified holders and the delegatee is not verified (or expired).
+    error ShareDelegateeNotVerified(address delegatee);
     /// @notice Only the primary sale mints and burns shares.
     error ShareNotPrimarySale(address caller);
     /// @notice Only the asset's operator or its timelock deposits revenue.
