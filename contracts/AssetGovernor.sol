@@ -17,6 +17,7 @@ import {TimelockControllerUpgradeable} from
     "@openzeppelin/contracts-upgradeable/governance/TimelockControllerUpgradeable.sol";
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IAssetGovernor} from "./interfaces/IAssetGovernor.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
@@ -80,6 +81,19 @@ contract AssetGovernor is
     /// @notice Refused: the asset's timelock is fixed for its life (a new one could have no delay).
     function updateTimelock(TimelockControllerUpgradeable) external pure override {
         revert GovernorTimelockFixed();
+    }
+
+    /// @notice Votes (for or abstain) a proposal needs: the quorum fraction of the supply at the
+    /// timepoint, rounded up (20% of 9 shares is 2 shares, not 1).
+    function quorum(uint256 timepoint)
+        public
+        view
+        override(GovernorUpgradeable, GovernorVotesQuorumFractionUpgradeable)
+        returns (uint256)
+    {
+        return Math.mulDiv(
+            token().getPastTotalSupply(timepoint), quorumNumerator(timepoint), quorumDenominator(), Math.Rounding.Ceil
+        );
     }
 
     /// @dev On an asset that requires verified holders, only an account verified now votes: an account

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
@@ -23,8 +24,8 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
 
     /// @dev A listing as stored: four slots. The payment token is the share token's own, read at fill.
     /// The fee is fixed at listing, so a later fee change never takes more from a seller than it saw.
-    struct StoredListing {
     /// `sellerNonce` is the seller's listing nonce at listing: the listing is dead once it moves.
+    struct StoredListing {
         address seller;
         uint64 expiresAt;
         uint16 feeBps;
@@ -37,8 +38,8 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
 
     uint256 private _listingCount;
     mapping(uint256 listingId => StoredListing) private _listings;
-
     mapping(address seller => uint32) private _listingNonces;
+
     /// @param registry_ The platform registry.
     constructor(IAssetRegistry registry_) {
         registry = registry_;
@@ -81,9 +82,9 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         StoredListing storage l = _listings[listingId];
         uint256 remaining = l.remaining;
         if (remaining == 0) revert MarketListingNotOpen(listingId);
-        if (block.timestamp >= l.expiresAt) revert MarketListingExpired(listingId, l.expiresAt);
         address seller = l.seller;
         if (l.sellerNonce != _listingNonces[seller]) revert MarketListingInvalidated(listingId);
+        if (block.timestamp >= l.expiresAt) revert MarketListingExpired(listingId, l.expiresAt);
         if (l.pricePerShare > maxPricePerShare) revert MarketPriceAboveMax(l.pricePerShare, maxPricePerShare);
         if (amount == 0) revert MarketZeroAmount();
         if (amount > remaining) revert MarketAmountExceedsListing(amount, remaining);
@@ -92,7 +93,9 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         _requireSellerCanDeliver(IERC20(l.shareToken), seller, amount);
 
         uint256 paid = amount * l.pricePerShare;
-        uint256 fee = paid * l.feeBps / BPS;
+        // Rounded up, so that splitting a purchase into small fills never escapes the fee; at most
+        // 10% of `paid`, so never more than it.
+        uint256 fee = Math.mulDiv(paid, l.feeBps, BPS, Math.Rounding.Ceil);
         remaining -= amount;
         l.remaining = remaining;
 
@@ -116,9 +119,6 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IShareMarket
-    function listing(uint256 listingId) external view returns (Listing memory) {
-        StoredListing storage l = _listings[listingId];
-    /// @inheritdoc IShareMarket
     function invalidateListings() external returns (uint256 nonce) {
         nonce = ++_listingNonces[msg.sender];
         emit ListingsInvalidated(msg.sender, nonce);
@@ -129,6 +129,9 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         return _listingNonces[seller];
     }
 
+    /// @inheritdoc IShareMarket
+    function listing(uint256 listingId) external view returns (Listing memory) {
+        StoredListing storage l = _listings[listingId];
         address shareToken = l.shareToken;
         return Listing({
             seller: l.seller,
@@ -147,13 +150,13 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         return _listingCount;
     }
 
-    function _requireActive(uint256 assetId) private view {
-        if (registry.asset(assetId).status != AssetTypes.Status.Active) revert MarketAssetNotActive(assetId);
-    }
     function _isOpen(StoredListing storage l) private view returns (bool) {
         return l.remaining != 0 && l.sellerNonce == _listingNonces[l.seller];
     }
 
+    function _requireActive(uint256 assetId) private view {
+        if (registry.asset(assetId).status != AssetTypes.Status.Active) revert MarketAssetNotActive(assetId);
+    }
 
     function _requireSellerCanDeliver(IERC20 shareToken, address seller, uint256 amount) private view {
         uint256 balance = shareToken.balanceOf(seller);

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
@@ -113,8 +114,14 @@ contract ShareToken is
 
         // Operator deposits pay the platform and the reserve first; the timelock's own deposits
         // (reserve releases, residual value) go to holders whole.
-        uint256 fee = fromTimelock ? 0 : amount * registry.revenueFeeBps() / BPS;
-        uint256 reserve = fromTimelock ? 0 : amount * record.reserveBps / BPS;
+        // Both rounded up, in the platform's favour, so that small deposits never escape them; the
+        // reserve takes at most what the fee leaves.
+        uint256 fee;
+        uint256 reserve;
+        if (!fromTimelock) {
+            fee = Math.mulDiv(amount, registry.revenueFeeBps(), BPS, Math.Rounding.Ceil);
+            reserve = Math.min(Math.mulDiv(amount, record.reserveBps, BPS, Math.Rounding.Ceil), amount - fee);
+        }
         uint256 distributed = amount - fee - reserve;
         (uint256 depositId, uint256 perShare) = _distribute(distributed);
 
