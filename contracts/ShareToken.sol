@@ -39,6 +39,8 @@ contract ShareToken is
 
     uint256 private constant MAGNITUDE = 2 ** 128;
     uint256 private constant BPS = 10_000;
+    /// @dev The conventional burn address: shares sent there can never claim.
+    address private constant DEAD = 0x000000000000000000000000000000000000dEaD;
 
     IAssetRegistry private _registry;
     address private _primarySale;
@@ -134,12 +136,25 @@ contract ShareToken is
 
     /// @inheritdoc IShareToken
     function claimRevenue() external nonReentrant returns (uint256 amount) {
-        amount = claimableRevenueOf(msg.sender);
-        if (amount == 0) revert ShareNothingToClaim(msg.sender);
-        uint256 total = _claimed[msg.sender] + amount;
-        _claimed[msg.sender] = total;
-        _paymentToken.safeTransfer(msg.sender, amount);
-        emit RevenueClaimed(msg.sender, amount, total);
+        return _claim(msg.sender, msg.sender);
+    }
+
+    /// @inheritdoc IShareToken
+    function claimRevenueTo(address recipient) external nonReentrant returns (uint256 amount) {
+        if (recipient == address(0)) revert ShareZeroRecipient();
+        return _claim(msg.sender, recipient);
+    }
+
+    /// @inheritdoc IShareToken
+    function sweepStrandedRevenue(address holder, address recipient) external nonReentrant returns (uint256 amount) {
+        IAssetRegistry registry = _registry;
+        if (msg.sender != registry.asset(_assetId).contracts.timelock) revert ShareNotAssetTimelock(msg.sender);
+        if (recipient == address(0)) revert ShareZeroRecipient();
+        if (
+            holder != address(this) && holder != _primarySale && holder != registry.shareMarket()
+                && holder != address(registry) && holder != DEAD
+        ) revert ShareNotStranded(holder);
+        return _claim(holder, recipient);
     }
 
     /// @inheritdoc IShareToken
@@ -234,8 +249,22 @@ contract ShareToken is
     /// shares later does not self-delegate it again. On an asset that requires verified holders, votes
     /// go only to a verified delegatee.
     function _delegate(address account, address delegatee) internal override {
+        IIdentityRegistry identities = _identityRegistry;
+        if (delegatee != address(0) && address(identities) != address(0) && !identities.isVerified(delegatee)) {
+            revert ShareDelegateeNotVerified(delegatee);
+        }
         _abstains[account] = delegatee == address(0);
         super._delegate(account, delegatee);
+    }
+
+    /// @dev Pays `recipient` everything `account` is owed.
+    function _claim(address account, address recipient) private returns (uint256 amount) {
+        amount = claimableRevenueOf(account);
+        if (amount == 0) revert ShareNothingToClaim(account);
+        uint256 total = _claimed[account] + amount;
+        _claimed[account] = total;
+        emit RevenueClaimed(account, recipient, amount, total);
+        _paymentToken.safeTransfer(recipient, amount);
     }
 
     /// @dev Raises the accumulator by `distributed` over the current supply, carrying the division's
@@ -257,8 +286,4 @@ contract ShareToken is
         if (_reportPaid[reportId]) revert ShareProductionAlreadyPaid(reportId);
         _reportPaid[reportId] = true;
     }
-        IIdentityRegistry identities = _identityRegistry;
-        if (delegatee != address(0) && address(identities) != address(0) && !identities.isVerified(delegatee)) {
-            revert ShareDelegateeNotVerified(delegatee);
-        }
 }

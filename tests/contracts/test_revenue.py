@@ -180,6 +180,7 @@ def test_holders_claim_their_pro_rata_share(asset, token, deposit_revenue, usdc,
             receipt,
             token.RevenueClaimed,
             account=holder,
+            recipient=holder,
             amount=expected * USDC,
             totalClaimed=expected * USDC,
         )
@@ -196,7 +197,12 @@ def test_total_claimed_accumulates_across_deposits(asset, token, deposit_revenue
     deposit_revenue(asset, 2_000 * USDC)
     receipt = token.claimRevenue(sender=holder)
     assert_emitted(
-        receipt, token.RevenueClaimed, account=holder, amount=540 * USDC, totalClaimed=810 * USDC
+        receipt,
+        token.RevenueClaimed,
+        account=holder,
+        recipient=holder,
+        amount=540 * USDC,
+        totalClaimed=810 * USDC,
     )
 
 
