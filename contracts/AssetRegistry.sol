@@ -31,6 +31,9 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     /// @notice Highest maintenance reserve, in basis points (50%).
     uint16 public constant MAX_RESERVE_BPS = 5_000;
 
+    /// @notice How long a fee rise waits between its announcement and its effect.
+    uint64 public constant FEE_CHANGE_DELAY = 7 days;
+
     /// @notice Shortest voting delay an asset may set: time to see a proposal before its snapshot.
     uint48 public constant MIN_VOTING_DELAY = GovernanceBounds.MIN_VOTING_DELAY;
     /// @notice Longest voting delay an asset may set.
@@ -66,6 +69,7 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     uint16 private _marketFeeBps;
     address private _feeRecipient;
     bool private _platformPaused;
+    PendingFees private _pendingFees;
 
     mapping(address token => bool) private _paymentTokenAllowed;
     uint256 private _assetCount;
@@ -203,10 +207,35 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
         if (revenueFeeBps_ > MAX_FEE_BPS) revert RegistryBpsTooHigh(revenueFeeBps_, MAX_FEE_BPS);
         if (marketFeeBps_ > MAX_FEE_BPS) revert RegistryBpsTooHigh(marketFeeBps_, MAX_FEE_BPS);
         if (recipient == address(0)) revert RegistryZeroAddress();
-        _revenueFeeBps = revenueFeeBps_;
-        _marketFeeBps = marketFeeBps_;
+        delete _pendingFees;
         _feeRecipient = recipient;
-        emit PlatformFeesChanged(revenueFeeBps_, marketFeeBps_, recipient);
+        bool rises = revenueFeeBps_ > _revenueFeeBps || marketFeeBps_ > _marketFeeBps;
+        if (!rises || _assetCount == 0) {
+            _revenueFeeBps = revenueFeeBps_;
+            _marketFeeBps = marketFeeBps_;
+            emit PlatformFeesChanged(revenueFeeBps_, marketFeeBps_, recipient);
+            return;
+        }
+        emit PlatformFeesChanged(_revenueFeeBps, _marketFeeBps, recipient);
+        uint64 effectiveAt = uint64(block.timestamp) + FEE_CHANGE_DELAY;
+        _pendingFees = PendingFees({revenueFeeBps: revenueFeeBps_, marketFeeBps: marketFeeBps_, effectiveAt: effectiveAt});
+        emit PlatformFeesAnnounced(revenueFeeBps_, marketFeeBps_, effectiveAt);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function applyPlatformFees() external {
+        PendingFees memory pending = _pendingFees;
+        if (pending.effectiveAt == 0) revert RegistryNoPendingFees();
+        if (block.timestamp < pending.effectiveAt) revert RegistryFeesNotYetEffective(pending.effectiveAt);
+        delete _pendingFees;
+        _revenueFeeBps = pending.revenueFeeBps;
+        _marketFeeBps = pending.marketFeeBps;
+        emit PlatformFeesChanged(pending.revenueFeeBps, pending.marketFeeBps, _feeRecipient);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function pendingPlatformFees() external view returns (PendingFees memory) {
+        return _pendingFees;
     }
 
     /// @inheritdoc IAssetRegistry
@@ -330,18 +359,6 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
                 || gov.quorumPercent > GovernanceBounds.MAX_QUORUM_PERCENT || bytes(params.name).length == 0
                 || bytes(params.symbol).length == 0
         ) revert RegistryInvalidGovernance();
-    }
-
-    function _existing(uint256 assetId) private view returns (Asset storage record) {
-        record = _assets[assetId];
-        if (record.operator == address(0)) revert RegistryUnknownAsset(assetId);
-    }
-
-    function _timelockOnly(uint256 assetId) private view returns (Asset storage record) {
-        record = _existing(assetId);
-        if (msg.sender != record.contracts.timelock) revert RegistryNotAssetTimelock(msg.sender, assetId);
-    }
-}
         // A successful sale sells at least this many shares (the minimum raise, rounded up to whole
         // shares), and the supply never shrinks after success: a threshold up to it can always be met,
         // by one holder or by delegation.
@@ -356,3 +373,15 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
             start >= end || end <= block.timestamp || end - start > GovernanceBounds.MAX_SALE_DURATION
                 || start > block.timestamp + GovernanceBounds.MAX_SALE_START_DELAY
         ) revert RegistryInvalidWindow(start, end);
+    }
+
+    function _existing(uint256 assetId) private view returns (Asset storage record) {
+        record = _assets[assetId];
+        if (record.operator == address(0)) revert RegistryUnknownAsset(assetId);
+    }
+
+    function _timelockOnly(uint256 assetId) private view returns (Asset storage record) {
+        record = _existing(assetId);
+        if (msg.sender != record.contracts.timelock) revert RegistryNotAssetTimelock(msg.sender, assetId);
+    }
+}

@@ -20,6 +20,14 @@ interface IAssetRegistry {
         AssetTypes.AssetContracts contracts;
     }
 
+    /// @notice A fee rise announced and not yet in force.
+    /// @param effectiveAt When it may be applied (0: nothing pending).
+    struct PendingFees {
+        uint16 revenueFeeBps;
+        uint16 marketFeeBps;
+        uint64 effectiveAt;
+    }
+
     /// @notice The asset id is not registered.
     error RegistryUnknownAsset(uint256 assetId);
     /// @notice The caller is not the asset's timelock, which alone executes its governance decisions.
@@ -49,6 +57,13 @@ interface IAssetRegistry {
     /// @notice Governance settings outside the platform's floors and ceilings (see the MIN_* and MAX_*
     /// constants and {GovernanceBounds}), or a name or symbol missing.
     error RegistryInvalidGovernance();
+    /// @notice The proposal threshold is above the fewest shares a successful sale sells (the minimum
+    /// raise in whole shares, rounded up), so nobody might ever be able to propose.
+    error RegistryThresholdUnreachable(uint256 threshold, uint256 minSharesSold);
+    /// @notice No fee rise is pending.
+    error RegistryNoPendingFees();
+    /// @notice The pending fee rise may be applied only from `effectiveAt`.
+    error RegistryFeesNotYetEffective(uint64 effectiveAt);
     /// @notice The payment token is not on the platform's allowlist.
     error RegistryPaymentTokenNotAllowed(address token);
     /// @notice The asset's status does not allow this action.
@@ -61,13 +76,6 @@ interface IAssetRegistry {
         AssetTypes.AssetContracts contracts,
         AssetTypes.AssetParams params
     );
-    /// @notice The proposal threshold is above the fewest shares a successful sale sells (the minimum
-    /// raise in whole shares, rounded up), so nobody might ever be able to propose.
-    error RegistryThresholdUnreachable(uint256 threshold, uint256 minSharesSold);
-    /// @notice No fee rise is pending.
-    error RegistryNoPendingFees();
-    /// @notice The pending fee rise may be applied only from `effectiveAt`.
-    error RegistryFeesNotYetEffective(uint64 effectiveAt);
     /// @notice The asset's operator changed (by governance).
     event AssetOperatorChanged(uint256 indexed assetId, address indexed previousOperator, address indexed newOperator);
     /// @notice The asset's status changed.
@@ -85,8 +93,11 @@ interface IAssetRegistry {
     event AssetReserveChanged(uint256 indexed assetId, uint16 reserveBps);
     /// @notice The asset's metadata URI changed.
     event AssetMetadataChanged(uint256 indexed assetId, string metadataURI);
-    /// @notice The platform fees or their recipient changed.
+    /// @notice The platform fees in force or their recipient changed (post-state); any pending rise was
+    /// dropped (a `PlatformFeesAnnounced` in the same transaction announces the new one).
     event PlatformFeesChanged(uint16 revenueFeeBps, uint16 marketFeeBps, address indexed recipient);
+    /// @notice A fee rise was announced; `applyPlatformFees` puts it in force from `effectiveAt`.
+    event PlatformFeesAnnounced(uint16 revenueFeeBps, uint16 marketFeeBps, uint64 effectiveAt);
     /// @notice A payment token was allowed or disallowed for new assets.
     event PaymentTokenAllowed(address indexed token, bool allowed);
     /// @notice The platform modules were connected.
@@ -125,7 +136,17 @@ interface IAssetRegistry {
     function setMetadataURI(uint256 assetId, string calldata metadataURI) external;
 
     /// @notice Sets the platform fees and their recipient. Called by the admin.
+    /// @dev The recipient changes at once (a blocklisted recipient must not stop deposits and fills).
+    /// Fees apply at once when neither rises, or before any asset exists; a rise is announced instead
+    /// and waits FEE_CHANGE_DELAY for {applyPlatformFees}, so no depositor pays a fee it could not see
+    /// coming. Each call replaces any rise still pending.
     function setPlatformFees(uint16 revenueFeeBps, uint16 marketFeeBps, address recipient) external;
+
+    /// @notice Puts the announced fee rise in force once its delay has passed. Anyone may call.
+    function applyPlatformFees() external;
+
+    /// @notice The announced fee rise, if any (`effectiveAt` 0 when none).
+    function pendingPlatformFees() external view returns (PendingFees memory);
 
     /// @notice Allows or disallows a payment token for new assets (existing assets keep theirs).
     /// Called by the admin.

@@ -478,6 +478,7 @@ def test_the_asset_timelock_pauses_its_asset(registry, asset, timelock):
         by=timelock,
     )
     assert registry.isPaused(asset.asset_id)
+    assert registry.asset(asset.asset_id).governancePaused
 
 
 def test_set_asset_paused_reverts_for_non_pausers(
@@ -566,13 +567,17 @@ def test_set_metadata_uri_reverts_for_an_unknown_asset(registry, operator):
 # Platform fees
 
 
-def test_the_admin_sets_the_platform_fees(registry, admin, treasury):
-    tx = registry.setPlatformFees(1_000, 250, treasury, sender=admin)
+def test_the_admin_sets_the_platform_fees_at_once_before_any_asset(fresh_registry, admin, treasury):
+    tx = fresh_registry.setPlatformFees(1_000, 250, treasury, sender=admin)
     assert_emitted(
-        tx, registry.PlatformFeesChanged, revenueFeeBps=1_000, marketFeeBps=250, recipient=treasury
+        tx,
+        fresh_registry.PlatformFeesChanged,
+        revenueFeeBps=1_000,
+        marketFeeBps=250,
+        recipient=treasury,
     )
-    assert (registry.revenueFeeBps(), registry.marketFeeBps()) == (1_000, 250)
-    assert registry.feeRecipient() == treasury.address
+    assert (fresh_registry.revenueFeeBps(), fresh_registry.marketFeeBps()) == (1_000, 250)
+    assert fresh_registry.feeRecipient() == treasury.address
 
 
 @pytest.mark.parametrize(("revenue_fee", "market_fee"), [(1_001, 0), (0, 1_001)])
