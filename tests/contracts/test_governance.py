@@ -322,7 +322,8 @@ def test_holders_pause_their_asset(asset, registry, pause_proposal, deposit_reve
         tx,
         registry.AssetPauseSet,
         assetId=asset.asset_id,
-        paused=True,
+        pausedByPauser=False,
+        pausedByGovernance=True,
         by=asset.timelock,
     )
     assert registry.isPaused(asset.asset_id)
