@@ -225,6 +225,8 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     /// @inheritdoc IAssetRegistry
     function applyPlatformFees() external {
         PendingFees memory pending = _pendingFees;
+        // 0 is the "nothing pending" marker, never a time: the strict equality is exact.
+        // slither-disable-next-line incorrect-equality
         if (pending.effectiveAt == 0) revert RegistryNoPendingFees();
         if (block.timestamp < pending.effectiveAt) revert RegistryFeesNotYetEffective(pending.effectiveAt);
         delete _pendingFees;

@@ -118,12 +118,9 @@ contract ShareToken is
         // (reserve releases, residual value) go to holders whole.
         // Both rounded up, in the platform's favour, so that small deposits never escape them; the
         // reserve takes at most what the fee leaves.
-        uint256 fee;
-        uint256 reserve;
-        if (!fromTimelock) {
-            fee = Math.mulDiv(amount, registry.revenueFeeBps(), BPS, Math.Rounding.Ceil);
-            reserve = Math.min(Math.mulDiv(amount, record.reserveBps, BPS, Math.Rounding.Ceil), amount - fee);
-        }
+        uint256 fee = fromTimelock ? 0 : Math.mulDiv(amount, registry.revenueFeeBps(), BPS, Math.Rounding.Ceil);
+        uint256 reserve =
+            fromTimelock ? 0 : Math.min(Math.mulDiv(amount, record.reserveBps, BPS, Math.Rounding.Ceil), amount - fee);
         uint256 distributed = amount - fee - reserve;
         (uint256 depositId, uint256 perShare) = _distribute(distributed);
 
