@@ -25,6 +25,7 @@ from api.models.transactions import (
     ApproveSharesRequest,
     AssetRequest,
     BuyRequest,
+    ClaimRequest,
     DelegateRequest,
     DepositRequest,
     FillRequest,
@@ -87,8 +88,8 @@ async def buy(body: BuyRequest, state: State, node: NodeDep, credentials: Bearer
     return await _prepare(state, node, credentials, body, actions.buy)
 
 
-@router.post("/claim", summary="Claim an asset's revenue owed to you")
-async def claim(body: AssetRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
+@router.post("/claim", summary="Claim an asset's revenue owed to you (to you or a recipient)")
+async def claim(body: ClaimRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
     return await _prepare(state, node, credentials, body, actions.claim)
 
 
@@ -139,6 +140,14 @@ async def market_fill(body: FillRequest, state: State, node: NodeDep,
 async def market_cancel(body: ListingRequest, state: State, node: NodeDep,
                         credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.market_cancel)
+
+
+@router.post("/market/invalidate", summary="Invalidate all your listings made so far, at once")
+async def market_invalidate(body: TxRequest, state: State, node: NodeDep,
+                            credentials: Bearer) -> Prepared:  # fmt: skip
+    """Use it before parting with listed shares off-market: a listing made before can never be
+    filled again, even once you hold shares again."""
+    return await _prepare(state, node, credentials, body, actions.market_invalidate)
 
 
 @router.post("/market/approve", summary="Set how many of your shares the market may move")

@@ -61,7 +61,7 @@ def index(demo_index: tuple[str, str]) -> Any:
 
 def share_token(views: Views, contracts: dict[str, str], asset_id: int) -> str:
     record = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", asset_id)
-    return str(record[4][0])
+    return str(record[5][0])  # (operator, status, paused, governancePaused, reserve, contracts)
 
 
 def holder(index: Any, asset_id: int, *, claimable: bool = False) -> Any:
@@ -468,7 +468,7 @@ def test_deposit_revenue_approves_the_share_token_then_distributes(
     send_steps(sandbox, operator, prepared)
 
     fee_bps = views.call("AssetRegistry", contracts["AssetRegistry"], "revenueFeeBps")
-    reserve_bps = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", 1)[3]
+    reserve_bps = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", 1)[4]
     kept = 10_000 * USDC * fee_bps // 10_000 + 10_000 * USDC * reserve_bps // 10_000
     assert (
         views.call("ShareToken", token, "totalRevenueDistributed") == before + 10_000 * USDC - kept
