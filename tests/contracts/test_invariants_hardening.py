@@ -242,7 +242,7 @@ class EscrowMachine(RuleBasedStateMachine):
     def _drain_everything(self) -> None:
         """Ends every sale and withdraws every unit the escrow holds: none may be stuck."""
         w = self.world
-        advance_time(max(s.end for s in self.sales) - self._now() + 3_600)
+        advance_time(max(0, max(s.end for s in self.sales) - self._now()) + 3_600)
         for s in self.sales:
             if s.state == SaleState.OPEN:
                 self.finalize(self.sales.index(s))
