@@ -10,6 +10,7 @@ import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
 import {IPrimarySale} from "./interfaces/IPrimarySale.sol";
 import {IShareToken} from "./interfaces/IShareToken.sol";
 import {AssetTypes} from "./libraries/AssetTypes.sol";
+import {GovernanceBounds} from "./libraries/GovernanceBounds.sol";
 import {AssetTimelock} from "./AssetTimelock.sol";
 
 /// @title AssetRegistry
@@ -30,12 +31,27 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     /// @notice Highest maintenance reserve, in basis points (50%).
     uint16 public constant MAX_RESERVE_BPS = 5_000;
 
+    /// @notice How long a fee rise waits between its announcement and its effect.
+    uint64 public constant FEE_CHANGE_DELAY = 7 days;
+
     /// @notice Shortest voting delay an asset may set: time to see a proposal before its snapshot.
-    uint48 public constant MIN_VOTING_DELAY = 1 hours;
+    uint48 public constant MIN_VOTING_DELAY = GovernanceBounds.MIN_VOTING_DELAY;
+    /// @notice Longest voting delay an asset may set.
+    uint48 public constant MAX_VOTING_DELAY = GovernanceBounds.MAX_VOTING_DELAY;
     /// @notice Shortest voting period an asset may set.
-    uint32 public constant MIN_VOTING_PERIOD = 1 days;
+    uint32 public constant MIN_VOTING_PERIOD = GovernanceBounds.MIN_VOTING_PERIOD;
+    /// @notice Longest voting period an asset may set.
+    uint32 public constant MAX_VOTING_PERIOD = GovernanceBounds.MAX_VOTING_PERIOD;
     /// @notice Shortest timelock delay an asset may set: time to exit before a decision runs.
-    uint32 public constant MIN_TIMELOCK_DELAY = 1 days;
+    uint32 public constant MIN_TIMELOCK_DELAY = GovernanceBounds.MIN_TIMELOCK_DELAY;
+    /// @notice Longest timelock delay an asset may set.
+    uint32 public constant MAX_TIMELOCK_DELAY = GovernanceBounds.MAX_TIMELOCK_DELAY;
+    /// @notice Longest funding window of a primary sale.
+    uint64 public constant MAX_SALE_DURATION = GovernanceBounds.MAX_SALE_DURATION;
+    /// @notice Furthest a funding window may open after its registration.
+    uint64 public constant MAX_SALE_START_DELAY = GovernanceBounds.MAX_SALE_START_DELAY;
+    /// @notice Highest quorum an asset may set, in percent.
+    uint8 public constant MAX_QUORUM_PERCENT = GovernanceBounds.MAX_QUORUM_PERCENT;
 
     /// @notice Implementation cloned for each asset's share token.
     address public immutable shareTokenImplementation;
@@ -53,6 +69,7 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     uint16 private _marketFeeBps;
     address private _feeRecipient;
     bool private _platformPaused;
+    PendingFees private _pendingFees;
 
     mapping(address token => bool) private _paymentTokenAllowed;
     uint256 private _assetCount;
@@ -159,11 +176,14 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
     /// @inheritdoc IAssetRegistry
     function setAssetPaused(uint256 assetId, bool paused) external {
         Asset storage record = _existing(assetId);
-        if (!hasRole(PAUSER_ROLE, msg.sender) && msg.sender != record.contracts.timelock) {
+        if (hasRole(PAUSER_ROLE, msg.sender)) {
+            record.paused = paused;
+        } else if (msg.sender == record.contracts.timelock) {
+            record.governancePaused = paused;
+        } else {
             revert RegistryNotPauser(msg.sender, assetId);
         }
-        record.paused = paused;
-        emit AssetPauseSet(assetId, paused, msg.sender);
+        emit AssetPauseSet(assetId, record.paused, record.governancePaused, msg.sender);
     }
 
     /// @inheritdoc IAssetRegistry
@@ -187,10 +207,37 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
         if (revenueFeeBps_ > MAX_FEE_BPS) revert RegistryBpsTooHigh(revenueFeeBps_, MAX_FEE_BPS);
         if (marketFeeBps_ > MAX_FEE_BPS) revert RegistryBpsTooHigh(marketFeeBps_, MAX_FEE_BPS);
         if (recipient == address(0)) revert RegistryZeroAddress();
-        _revenueFeeBps = revenueFeeBps_;
-        _marketFeeBps = marketFeeBps_;
+        delete _pendingFees;
         _feeRecipient = recipient;
-        emit PlatformFeesChanged(revenueFeeBps_, marketFeeBps_, recipient);
+        bool rises = revenueFeeBps_ > _revenueFeeBps || marketFeeBps_ > _marketFeeBps;
+        if (!rises || _assetCount == 0) {
+            _revenueFeeBps = revenueFeeBps_;
+            _marketFeeBps = marketFeeBps_;
+            emit PlatformFeesChanged(revenueFeeBps_, marketFeeBps_, recipient);
+            return;
+        }
+        emit PlatformFeesChanged(_revenueFeeBps, _marketFeeBps, recipient);
+        uint64 effectiveAt = uint64(block.timestamp) + FEE_CHANGE_DELAY;
+        _pendingFees = PendingFees({revenueFeeBps: revenueFeeBps_, marketFeeBps: marketFeeBps_, effectiveAt: effectiveAt});
+        emit PlatformFeesAnnounced(revenueFeeBps_, marketFeeBps_, effectiveAt);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function applyPlatformFees() external {
+        PendingFees memory pending = _pendingFees;
+        // 0 is the "nothing pending" marker, never a time: the strict equality is exact.
+        // slither-disable-next-line incorrect-equality
+        if (pending.effectiveAt == 0) revert RegistryNoPendingFees();
+        if (block.timestamp < pending.effectiveAt) revert RegistryFeesNotYetEffective(pending.effectiveAt);
+        delete _pendingFees;
+        _revenueFeeBps = pending.revenueFeeBps;
+        _marketFeeBps = pending.marketFeeBps;
+        emit PlatformFeesChanged(pending.revenueFeeBps, pending.marketFeeBps, _feeRecipient);
+    }
+
+    /// @inheritdoc IAssetRegistry
+    function pendingPlatformFees() external view returns (PendingFees memory) {
+        return _pendingFees;
     }
 
     /// @inheritdoc IAssetRegistry
@@ -222,7 +269,8 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAssetRegistry
     function isPaused(uint256 assetId) external view returns (bool) {
-        return _platformPaused || _assets[assetId].paused;
+        Asset storage record = _assets[assetId];
+        return _platformPaused || record.paused || record.governancePaused;
     }
 
     /// @inheritdoc IAssetRegistry
@@ -295,17 +343,38 @@ contract AssetRegistry is IAssetRegistry, AccessControlDefaultAdminRules {
         if (sale.totalShares == 0 || sale.maxSharesPerBuyer == 0 || sale.maxSharesPerBuyer > sale.totalShares) {
             revert RegistryInvalidShares(sale.totalShares, sale.maxSharesPerBuyer);
         }
-        if (sale.sharePrice == 0 || sale.minRaise == 0 || sale.minRaise > sale.totalShares * sale.sharePrice) {
-            revert RegistryInvalidPricing(sale.sharePrice, sale.minRaise);
-        }
-        if (sale.start >= sale.end || sale.end <= block.timestamp) revert RegistryInvalidWindow(sale.start, sale.end);
+        // Checked by division first, so that an overflowing full raise is a clear error, not a panic.
+        if (
+            sale.sharePrice == 0 || sale.sharePrice > GovernanceBounds.MAX_FULL_RAISE / sale.totalShares
+                || sale.minRaise == 0 || sale.minRaise > sale.totalShares * sale.sharePrice
+        ) revert RegistryInvalidPricing(sale.sharePrice, sale.minRaise);
+        _checkWindow(sale.start, sale.end);
         if (params.reserveBps > MAX_RESERVE_BPS) revert RegistryBpsTooHigh(params.reserveBps, MAX_RESERVE_BPS);
         AssetTypes.GovernanceParams calldata gov = params.governance;
         if (
-            gov.votingDelay < MIN_VOTING_DELAY || gov.votingPeriod < MIN_VOTING_PERIOD
-                || gov.timelockDelay < MIN_TIMELOCK_DELAY || gov.quorumPercent == 0 || gov.quorumPercent > 100
-                || bytes(params.name).length == 0 || bytes(params.symbol).length == 0
+            gov.votingDelay < GovernanceBounds.MIN_VOTING_DELAY || gov.votingDelay > GovernanceBounds.MAX_VOTING_DELAY
+                || gov.votingPeriod < GovernanceBounds.MIN_VOTING_PERIOD
+                || gov.votingPeriod > GovernanceBounds.MAX_VOTING_PERIOD
+                || gov.timelockDelay < GovernanceBounds.MIN_TIMELOCK_DELAY
+                || gov.timelockDelay > GovernanceBounds.MAX_TIMELOCK_DELAY
+                || gov.quorumPercent < GovernanceBounds.MIN_QUORUM_PERCENT
+                || gov.quorumPercent > GovernanceBounds.MAX_QUORUM_PERCENT || bytes(params.name).length == 0
+                || bytes(params.symbol).length == 0
         ) revert RegistryInvalidGovernance();
+        // A successful sale sells at least this many shares (the minimum raise, rounded up to whole
+        // shares), and the supply never shrinks after success: a threshold up to it can always be met,
+        // by one holder or by delegation.
+        uint256 minSharesSold = (sale.minRaise + sale.sharePrice - 1) / sale.sharePrice;
+        if (gov.proposalThreshold > minSharesSold) {
+            revert RegistryThresholdUnreachable(gov.proposalThreshold, minSharesSold);
+        }
+    }
+
+    function _checkWindow(uint64 start, uint64 end) private view {
+        if (
+            start >= end || end <= block.timestamp || end - start > GovernanceBounds.MAX_SALE_DURATION
+                || start > block.timestamp + GovernanceBounds.MAX_SALE_START_DELAY
+        ) revert RegistryInvalidWindow(start, end);
     }
 
     function _existing(uint256 assetId) private view returns (Asset storage record) {

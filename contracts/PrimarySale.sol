@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -74,6 +75,20 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPrimarySale
+    function cancelSale(uint256 assetId) external nonReentrant {
+        Sale storage s = _existing(assetId);
+        if (s.state != SaleState.Open) revert SaleAlreadyFinalized(assetId, s.state);
+        IAssetRegistry registry_ = registry;
+        if (msg.sender != registry_.operatorOf(assetId) && !IAccessControl(address(registry_)).hasRole(0x00, msg.sender)) {
+            revert SaleNotCanceller(msg.sender, assetId);
+        }
+        s.state = SaleState.Failed;
+        emit SaleCancelled(assetId, msg.sender);
+        registry_.recordSaleOutcome(assetId, false);
+        emit SaleFinalized(assetId, false, s.sold, s.raised);
+    }
+
+    /// @inheritdoc IPrimarySale
     function refund(uint256 assetId) external nonReentrant returns (uint256 amount) {
         Sale storage s = _existing(assetId);
         if (s.state == SaleState.Open && block.timestamp > s.terms.end && s.raised < s.terms.minRaise) {
@@ -98,6 +113,18 @@ contract PrimarySale is IPrimarySale, ReentrancyGuardTransient {
         _unpaidRaise[assetId] = 0;
         IERC20(s.terms.paymentToken).safeTransfer(s.terms.treasury, amount);
         emit RaiseReleased(assetId, s.terms.treasury, amount);
+    }
+
+    /// @inheritdoc IPrimarySale
+    function redirectRaise(uint256 assetId, address newTreasury) external {
+        Sale storage s = _existing(assetId);
+        if (msg.sender != registry.asset(assetId).contracts.timelock) revert SaleNotAssetTimelock(msg.sender, assetId);
+        uint256 amount = _unpaidRaise[assetId];
+        if (amount == 0) revert SaleNothingToRelease(assetId);
+        if (newTreasury == address(0)) revert SaleZeroAddress();
+        address previous = s.terms.treasury;
+        s.terms.treasury = newTreasury;
+        emit RaiseRedirected(assetId, previous, newTreasury, amount);
     }
 
     /// @inheritdoc IPrimarySale

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
@@ -23,18 +24,21 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
 
     /// @dev A listing as stored: four slots. The payment token is the share token's own, read at fill.
     /// The fee is fixed at listing, so a later fee change never takes more from a seller than it saw.
+    /// `sellerNonce` is the seller's listing nonce at listing: the listing is dead once it moves.
     struct StoredListing {
         address seller;
         uint64 expiresAt;
         uint16 feeBps;
         address shareToken;
-        uint96 assetId;
+        uint64 assetId;
+        uint32 sellerNonce;
         uint256 remaining;
         uint256 pricePerShare;
     }
 
     uint256 private _listingCount;
     mapping(uint256 listingId => StoredListing) private _listings;
+    mapping(address seller => uint32) private _listingNonces;
 
     /// @param registry_ The platform registry.
     constructor(IAssetRegistry registry_) {
@@ -61,8 +65,9 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
             expiresAt: expiresAt,
             feeBps: feeBps,
             shareToken: shareToken,
-            // Asset ids count registrations from 1; 2**96 of them cannot happen.
-            assetId: uint96(assetId),
+            // Asset ids count registrations from 1; 2**64 of them cannot happen.
+            assetId: uint64(assetId),
+            sellerNonce: _listingNonces[msg.sender],
             remaining: amount,
             pricePerShare: pricePerShare
         });
@@ -77,17 +82,20 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
         StoredListing storage l = _listings[listingId];
         uint256 remaining = l.remaining;
         if (remaining == 0) revert MarketListingNotOpen(listingId);
+        address seller = l.seller;
+        if (l.sellerNonce != _listingNonces[seller]) revert MarketListingInvalidated(listingId);
         if (block.timestamp >= l.expiresAt) revert MarketListingExpired(listingId, l.expiresAt);
         if (l.pricePerShare > maxPricePerShare) revert MarketPriceAboveMax(l.pricePerShare, maxPricePerShare);
         if (amount == 0) revert MarketZeroAmount();
         if (amount > remaining) revert MarketAmountExceedsListing(amount, remaining);
-        address seller = l.seller;
         if (seller == msg.sender) revert MarketSelfFill(listingId);
         _requireActive(l.assetId);
         _requireSellerCanDeliver(IERC20(l.shareToken), seller, amount);
 
         uint256 paid = amount * l.pricePerShare;
-        uint256 fee = paid * l.feeBps / BPS;
+        // Rounded up, so that splitting a purchase into small fills never escapes the fee; at most
+        // 10% of `paid`, so never more than it.
+        uint256 fee = Math.mulDiv(paid, l.feeBps, BPS, Math.Rounding.Ceil);
         remaining -= amount;
         l.remaining = remaining;
 
@@ -104,10 +112,21 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     /// @inheritdoc IShareMarket
     function cancel(uint256 listingId) external {
         StoredListing storage l = _listings[listingId];
-        if (l.remaining == 0) revert MarketListingNotOpen(listingId);
+        if (!_isOpen(l)) revert MarketListingNotOpen(listingId);
         if (msg.sender != l.seller) revert MarketNotSeller(msg.sender, l.seller);
         l.remaining = 0;
         emit ListingCancelled(listingId, msg.sender);
+    }
+
+    /// @inheritdoc IShareMarket
+    function invalidateListings() external returns (uint256 nonce) {
+        nonce = ++_listingNonces[msg.sender];
+        emit ListingsInvalidated(msg.sender, nonce);
+    }
+
+    /// @inheritdoc IShareMarket
+    function listingNonceOf(address seller) external view returns (uint256) {
+        return _listingNonces[seller];
     }
 
     /// @inheritdoc IShareMarket
@@ -118,7 +137,7 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
             seller: l.seller,
             shareToken: shareToken,
             assetId: l.assetId,
-            remaining: l.remaining,
+            remaining: _isOpen(l) ? l.remaining : 0,
             pricePerShare: l.pricePerShare,
             paymentToken: shareToken == address(0) ? address(0) : IShareToken(shareToken).paymentToken(),
             expiresAt: l.expiresAt,
@@ -129,6 +148,10 @@ contract ShareMarket is IShareMarket, ReentrancyGuardTransient {
     /// @inheritdoc IShareMarket
     function listingCount() external view returns (uint256) {
         return _listingCount;
+    }
+
+    function _isOpen(StoredListing storage l) private view returns (bool) {
+        return l.remaining != 0 && l.sellerNonce == _listingNonces[l.seller];
     }
 
     function _requireActive(uint256 assetId) private view {

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
@@ -38,6 +39,8 @@ contract ShareToken is
 
     uint256 private constant MAGNITUDE = 2 ** 128;
     uint256 private constant BPS = 10_000;
+    /// @dev The conventional burn address: shares sent there can never claim.
+    address private constant DEAD = 0x000000000000000000000000000000000000dEaD;
 
     IAssetRegistry private _registry;
     address private _primarySale;
@@ -113,8 +116,11 @@ contract ShareToken is
 
         // Operator deposits pay the platform and the reserve first; the timelock's own deposits
         // (reserve releases, residual value) go to holders whole.
-        uint256 fee = fromTimelock ? 0 : amount * registry.revenueFeeBps() / BPS;
-        uint256 reserve = fromTimelock ? 0 : amount * record.reserveBps / BPS;
+        // Both rounded up, in the platform's favour, so that small deposits never escape them; the
+        // reserve takes at most what the fee leaves.
+        uint256 fee = fromTimelock ? 0 : Math.mulDiv(amount, registry.revenueFeeBps(), BPS, Math.Rounding.Ceil);
+        uint256 reserve =
+            fromTimelock ? 0 : Math.min(Math.mulDiv(amount, record.reserveBps, BPS, Math.Rounding.Ceil), amount - fee);
         uint256 distributed = amount - fee - reserve;
         (uint256 depositId, uint256 perShare) = _distribute(distributed);
 
@@ -127,12 +133,25 @@ contract ShareToken is
 
     /// @inheritdoc IShareToken
     function claimRevenue() external nonReentrant returns (uint256 amount) {
-        amount = claimableRevenueOf(msg.sender);
-        if (amount == 0) revert ShareNothingToClaim(msg.sender);
-        uint256 total = _claimed[msg.sender] + amount;
-        _claimed[msg.sender] = total;
-        _paymentToken.safeTransfer(msg.sender, amount);
-        emit RevenueClaimed(msg.sender, amount, total);
+        return _claim(msg.sender, msg.sender);
+    }
+
+    /// @inheritdoc IShareToken
+    function claimRevenueTo(address recipient) external nonReentrant returns (uint256 amount) {
+        if (recipient == address(0)) revert ShareZeroRecipient();
+        return _claim(msg.sender, recipient);
+    }
+
+    /// @inheritdoc IShareToken
+    function sweepStrandedRevenue(address holder, address recipient) external nonReentrant returns (uint256 amount) {
+        IAssetRegistry registry = _registry;
+        if (msg.sender != registry.asset(_assetId).contracts.timelock) revert ShareNotAssetTimelock(msg.sender);
+        if (recipient == address(0)) revert ShareZeroRecipient();
+        if (
+            holder != address(this) && holder != _primarySale && holder != registry.shareMarket()
+                && holder != address(registry) && holder != DEAD
+        ) revert ShareNotStranded(holder);
+        return _claim(holder, recipient);
     }
 
     /// @inheritdoc IShareToken
@@ -224,10 +243,25 @@ contract ShareToken is
     }
 
     /// @dev Remembers a holder's explicit choice not to vote (delegating to zero), so that receiving
-    /// shares later does not self-delegate it again.
+    /// shares later does not self-delegate it again. On an asset that requires verified holders, votes
+    /// go only to a verified delegatee.
     function _delegate(address account, address delegatee) internal override {
+        IIdentityRegistry identities = _identityRegistry;
+        if (delegatee != address(0) && address(identities) != address(0) && !identities.isVerified(delegatee)) {
+            revert ShareDelegateeNotVerified(delegatee);
+        }
         _abstains[account] = delegatee == address(0);
         super._delegate(account, delegatee);
+    }
+
+    /// @dev Pays `recipient` everything `account` is owed.
+    function _claim(address account, address recipient) private returns (uint256 amount) {
+        amount = claimableRevenueOf(account);
+        if (amount == 0) revert ShareNothingToClaim(account);
+        uint256 total = _claimed[account] + amount;
+        _claimed[account] = total;
+        emit RevenueClaimed(account, recipient, amount, total);
+        _paymentToken.safeTransfer(recipient, amount);
     }
 
     /// @dev Raises the accumulator by `distributed` over the current supply, carrying the division's

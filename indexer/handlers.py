@@ -86,7 +86,11 @@ def status_changed(p: Projection, e: Event) -> None:
 
 @on("registry", "AssetPauseSet")
 def asset_paused(p: Projection, e: Event) -> None:
-    _asset(p, e.args["assetId"], e)["paused"] = e.args["paused"]
+    """Two pause authorities, each with its own flag; the asset is paused while either holds."""
+    asset = _asset(p, e.args["assetId"], e)
+    asset["paused_by_pauser"] = e.args["pausedByPauser"]
+    asset["paused_by_governance"] = e.args["pausedByGovernance"]
+    asset["paused"] = e.args["pausedByPauser"] or e.args["pausedByGovernance"]
 
 
 @on("registry", "AssetReserveChanged")
@@ -114,6 +118,17 @@ def fees_changed(p: Projection, e: Event) -> None:
     row["revenue_fee_bps"] = e.args["revenueFeeBps"]
     row["market_fee_bps"] = e.args["marketFeeBps"]
     row["fee_recipient"] = e.args["recipient"]
+    # Every fee change drops a pending rise (an announcement in the same transaction follows it).
+    row["pending_revenue_fee_bps"] = row["pending_market_fee_bps"] = None
+    row["pending_fees_effective_at"] = None
+
+
+@on("registry", "PlatformFeesAnnounced")
+def fees_announced(p: Projection, e: Event) -> None:
+    row = _platform(p)
+    row["pending_revenue_fee_bps"] = e.args["revenueFeeBps"]
+    row["pending_market_fee_bps"] = e.args["marketFeeBps"]
+    row["pending_fees_effective_at"] = e.args["effectiveAt"]
 
 
 @on("registry", "ModulesConnected")
@@ -188,6 +203,17 @@ def raise_deferred(p: Projection, e: Event) -> None:
     _asset(p, e.args["assetId"], e)["raise_deferred"] = e.args["amount"]
 
 
+@on("sale", "RaiseRedirected")
+def raise_redirected(p: Projection, e: Event) -> None:
+    _asset(p, e.args["assetId"], e)["treasury"] = e.args["newTreasury"]
+
+
+@on("sale", "SaleCancelled")
+def sale_cancelled(p: Projection, e: Event) -> None:
+    """A sale ended early; the `SaleFinalized` (failed) that follows records the outcome."""
+    _asset(p, e.args["assetId"], e)["sale_cancelled"] = True
+
+
 @on("sale", "RaiseReleased")
 def raise_released(p: Projection, e: Event) -> None:
     _asset(p, e.args["assetId"], e)["raise_deferred"] = 0
@@ -240,6 +266,28 @@ def listed(p: Projection, e: Event) -> None:
         created_block=e.block_number, created_at=e.timestamp, tx_hash=e.tx_hash,
         updated_block=e.block_number,
     )  # fmt: skip
+    seller = _seller(p, e, a["seller"])
+    seller["open_listings"] = [*seller["open_listings"], a["listingId"]]
+
+
+def _seller(p: Projection, e: Event, seller: str) -> dict:
+    row = p.get_or_create("market_sellers", (seller,), listing_nonce=0, open_listings=[],
+                          updated_block=e.block_number)  # fmt: skip
+    row["updated_block"] = e.block_number
+    return row
+
+
+@on("market", "ListingsInvalidated")
+def listings_invalidated(p: Projection, e: Event) -> None:
+    """Every listing the seller made before is dead, whatever it still has left."""
+    seller = _seller(p, e, e.args["seller"])
+    seller["listing_nonce"] = e.args["nonce"]
+    for listing_id in seller["open_listings"]:
+        listing = p.get("listings", (listing_id,))
+        if listing is not None and listing["status"] == "open":
+            listing["status"] = "invalidated"
+            listing["updated_block"] = e.block_number
+    seller["open_listings"] = []
 
 
 @on("market", "ListingFilled")
@@ -250,6 +298,8 @@ def listing_filled(p: Projection, e: Event) -> None:
         listing["remaining"] = a["remaining"]
         listing["status"] = "open" if a["remaining"] else "filled"
         listing["updated_block"] = e.block_number
+        if not a["remaining"]:
+            _closed(p, e, listing)
     asset = _asset(p, a["assetId"], e)
     asset["last_price"] = a["pricePerShare"]
     asset["traded_shares"] += a["amount"]
@@ -264,6 +314,13 @@ def listing_cancelled(p: Projection, e: Event) -> None:
     if listing is not None:
         listing["status"] = "cancelled"
         listing["updated_block"] = e.block_number
+        _closed(p, e, listing)
+
+
+def _closed(p: Projection, e: Event, listing: dict) -> None:
+    """A listing no longer open leaves its seller's list of listings an invalidation would kill."""
+    seller = _seller(p, e, listing["seller"])
+    seller["open_listings"] = [i for i in seller["open_listings"] if i != listing["listing_id"]]
 
 
 # -- share tokens ------------------------------------------------------------------------------
@@ -399,7 +456,8 @@ def revenue_claimed(p: Projection, e: Event) -> None:
     _holder(p, e, a["account"])["claimed"] = a["totalClaimed"]
     _asset(p, e.asset_id, e)["revenue_claimed"] += a["amount"]
     p.append("revenue_claims", e, asset_id=e.asset_id, token=e.address, account=a["account"],
-             amount=a["amount"], total_claimed=a["totalClaimed"])  # fmt: skip
+             recipient=a["recipient"], amount=a["amount"],
+             total_claimed=a["totalClaimed"])  # fmt: skip
 
 
 @on("share_token", "TransfersActivated")

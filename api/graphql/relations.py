@@ -249,7 +249,11 @@ def asset_relations() -> dict[str, StrawberryField]:
         root: Any, info: Info, status: str = "open", cursor: Cursor = None, limit: Limit = None
     ) -> Any:
         state = state_of(info)
-        chosen = choice("status", status, Literal["open", "expired", "filled", "cancelled", "all"])
+        chosen = choice(
+            "status",
+            status,
+            Literal["open", "expired", "filled", "cancelled", "invalidated", "all"],
+        )
         with user_errors():
             page = await market.listings(
                 state.db,

@@ -181,7 +181,9 @@ class Query:
     ) -> Any:
         state = state_of(info)
         chosen: ListingStatus | Literal["all"] = choice(
-            "status", status, Literal["open", "expired", "filled", "cancelled", "all"]
+            "status",
+            status,
+            Literal["open", "expired", "filled", "cancelled", "invalidated", "all"],
         )
         with user_errors():
             page = await market.listings(

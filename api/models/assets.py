@@ -113,7 +113,15 @@ class AssetSummary(BaseModel):
         description="Revenue distributed to holders so far (after fees and reserve)."
     )
     last_price: Uint256 | None = Field(description="Price per share of the last market fill.")
-    paused: bool
+    paused: bool = Field(
+        description="Paused by the platform's pauser or by the asset's governance."
+    )
+    paused_by_pauser: bool = Field(
+        default=False, description="Paused by the platform's pauser (only a pauser lifts it)."
+    )
+    paused_by_governance: bool = Field(
+        default=False, description="Paused by the asset's governance (only governance lifts it)."
+    )
     registered_block: int
     registered_at: int = Field(description="Registration time (unix seconds).")
 
@@ -130,6 +138,9 @@ class SaleTerms(BaseModel):
     refunded_shares: Uint256
     refunded_amount: Uint256
     raise_deferred: Uint256 = Field(description="A raise the treasury refused, waiting to be paid.")
+    cancelled: bool = Field(
+        default=False, description="Cancelled before its end by the operator or the platform admin."
+    )
 
 
 class Governance(BaseModel):

@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.types import Address, Hash, Uint256
 
-ListingStatus = Literal["open", "expired", "filled", "cancelled"]
+ListingStatus = Literal["open", "expired", "filled", "cancelled", "invalidated"]
 
 LISTING_STATUS_RULES = """`open`: shares left and not expired at the last indexed block's time;
 `expired`: shares left but `expires_at` has passed (the market refuses fills from then on);
-`filled`: every share sold; `cancelled`: withdrawn by the seller."""
+`filled`: every share sold; `cancelled`: withdrawn by the seller; `invalidated`: the seller
+invalidated all its earlier listings at once (the market refuses fills from then on)."""
 
 
 class Listing(BaseModel):

@@ -91,6 +91,14 @@ class AssetRequest(TxRequest):
     asset_id: Uint256In
 
 
+class ClaimRequest(AssetRequest):
+    recipient: AddressIn | None = Field(
+        default=None,
+        description="Who receives the revenue; the sender by default (another address of its choice"
+        " when, e.g., the stablecoin blocklists the sender's own).",
+    )
+
+
 class TransferRequest(AssetRequest):
     to: AddressIn
     shares: Uint256In

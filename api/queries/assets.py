@@ -138,7 +138,8 @@ def _summary_fields(row: dict[str, Any], tokens: dict[str, TokenInfo]) -> dict[s
         **{name: row[name] for name in (
             "asset_id", "name", "symbol", "capacity_watts", "location", "country", "operator",
             "share_token", "share_price", "holder_count", "energy_wh", "revenue_distributed",
-            "last_price", "paused", "registered_block", "registered_at",
+            "last_price", "paused", "paused_by_pauser", "paused_by_governance", "registered_block",
+            "registered_at",
         )},
         "kind": kind,
         "status": status,
@@ -265,7 +266,7 @@ async def get_asset(
             max_shares_per_buyer=row["max_shares_per_buyer"], treasury=row["treasury"],
             finalized=row["sale_finalized"], succeeded=row["sale_succeeded"],
             refunded_shares=row["refunded_shares"], refunded_amount=row["refunded_amount"],
-            raise_deferred=row["raise_deferred"],
+            raise_deferred=row["raise_deferred"], cancelled=row["sale_cancelled"],
         ),
         governance=Governance(**{name: row[name] for name in (
             "governor", "timelock", "voting_delay", "voting_period", "proposal_threshold",

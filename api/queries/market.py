@@ -35,7 +35,7 @@ def _listing(row: dict[str, Any]) -> Listing:
             "payment_token", "expires_at", "fee_bps", "created_block", "created_at", "tx_hash",
             "updated_block",
         )},
-        remaining=0 if status == "cancelled" else row["remaining"],
+        remaining=0 if status in ("cancelled", "invalidated") else row["remaining"],
         filled=row["amount"] - row["remaining"],
         status=status,
     )  # fmt: skip

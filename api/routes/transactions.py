@@ -25,6 +25,7 @@ from api.models.transactions import (
     ApproveSharesRequest,
     AssetRequest,
     BuyRequest,
+    ClaimRequest,
     DelegateRequest,
     DepositRequest,
     FillRequest,
@@ -97,9 +98,11 @@ async def buy(body: BuyRequest, state: State, node: NodeDep, credentials: Bearer
 
 
 @router.post(
-    "/claim", summary="Claim an asset's revenue owed to you", openapi_extra=OPTIONAL_SIGN_IN
+    "/claim",
+    summary="Claim an asset's revenue owed to you (to you or a recipient)",
+    openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def claim(body: AssetRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
+async def claim(body: ClaimRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
     return await _prepare(state, node, credentials, body, actions.claim)
 
 
@@ -162,6 +165,18 @@ async def market_fill(body: FillRequest, state: State, node: NodeDep,
 async def market_cancel(body: ListingRequest, state: State, node: NodeDep,
                         credentials: Bearer) -> Prepared:  # fmt: skip
     return await _prepare(state, node, credentials, body, actions.market_cancel)
+
+
+@router.post(
+    "/market/invalidate",
+    summary="Invalidate all your listings made so far, at once",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
+async def market_invalidate(body: TxRequest, state: State, node: NodeDep,
+                            credentials: Bearer) -> Prepared:  # fmt: skip
+    """Use it before parting with listed shares off-market: a listing made before can never be
+    filled again, even once you hold shares again."""
+    return await _prepare(state, node, credentials, body, actions.market_invalidate)
 
 
 @router.post(

@@ -18,6 +18,7 @@ from api.models.transactions import (
     ApproveSharesRequest,
     AssetRequest,
     BuyRequest,
+    ClaimRequest,
     DelegateRequest,
     DepositRequest,
     FillRequest,
@@ -27,6 +28,7 @@ from api.models.transactions import (
     RegisterAssetRequest,
     Step,
     TransferRequest,
+    TxRequest,
     VoteRequest,
 )
 from api.problems import Problem
@@ -110,13 +112,17 @@ async def buy(chain: Chain, body: BuyRequest) -> Plan:
     return Plan("buy", summary, [Call(sale, data, summary)], context, details=details)
 
 
-async def claim(chain: Chain, body: AssetRequest) -> Plan:
-    """Claims an asset's revenue owed to the sender."""
+async def claim(chain: Chain, body: ClaimRequest) -> Plan:
+    """Claims an asset's revenue owed to the sender, to itself or to the recipient it names."""
     asset = await chain.asset(body.asset_id)
     money = await chain.money(asset.payment_token)
     owed = await chain.view("ShareToken", asset.share_token, "claimableRevenueOf", body.sender)
     summary = f"Claim {format_amount(owed, money)} of revenue from {asset.name}"
-    data = chain.abis.encode("ShareToken", "claimRevenue")
+    if body.recipient is None or body.recipient == body.sender:
+        data = chain.abis.encode("ShareToken", "claimRevenue")
+    else:
+        summary += f" to {checksum(body.recipient)}"
+        data = chain.abis.encode("ShareToken", "claimRevenueTo", body.recipient)
     return Plan("claim", summary, [Call(asset.share_token, data, summary)],
                 RevertContext(money=money, erc20=money), details={"amount": str(owed)})  # fmt: skip
 
@@ -229,6 +235,14 @@ async def market_cancel(chain: Chain, body: ListingRequest) -> Plan:
     summary = f"Cancel listing #{body.listing_id}"
     data = chain.abis.encode("ShareMarket", "cancel", body.listing_id)
     return Plan("cancel", summary, [Call(platform.market, data, summary)])
+
+
+async def market_invalidate(chain: Chain, body: TxRequest) -> Plan:
+    """Invalidates every listing the sender has made so far, at once."""
+    platform = await chain.platform()
+    summary = "Invalidate all your listings made so far"
+    data = chain.abis.encode("ShareMarket", "invalidateListings")
+    return Plan("invalidate", summary, [Call(platform.market, data, summary)])
 
 
 async def market_approve(chain: Chain, body: ApproveSharesRequest) -> Plan:

@@ -9,12 +9,23 @@ import {AssetTypes} from "../libraries/AssetTypes.sol";
 /// roles and fees, and names the platform's other modules.
 interface IAssetRegistry {
     /// @notice Everything the registry keeps about one asset.
+    /// @param paused Paused by a platform pauser (an incident); only a pauser lifts it.
+    /// @param governancePaused Paused by the asset's governance (its timelock); only governance lifts it.
     struct Asset {
         address operator;
         AssetTypes.Status status;
         bool paused;
+        bool governancePaused;
         uint16 reserveBps;
         AssetTypes.AssetContracts contracts;
+    }
+
+    /// @notice A fee rise announced and not yet in force.
+    /// @param effectiveAt When it may be applied (0: nothing pending).
+    struct PendingFees {
+        uint16 revenueFeeBps;
+        uint16 marketFeeBps;
+        uint64 effectiveAt;
     }
 
     /// @notice The asset id is not registered.
@@ -37,13 +48,22 @@ interface IAssetRegistry {
     error RegistryBpsTooHigh(uint256 bps, uint256 maxBps);
     /// @notice The share supply is zero, or the per-buyer cap is zero or above the supply.
     error RegistryInvalidShares(uint256 totalShares, uint256 maxSharesPerBuyer);
-    /// @notice The share price is zero, or the minimum raise is zero or above the full raise.
+    /// @notice The share price is zero or makes the full raise exceed 2**128 - 1, or the minimum raise is
+    /// zero or above the full raise.
     error RegistryInvalidPricing(uint256 sharePrice, uint256 minRaise);
-    /// @notice The funding window is empty or has already closed.
+    /// @notice The funding window is empty, has already closed, is longer than a year, or opens more
+    /// than a year from now.
     error RegistryInvalidWindow(uint64 start, uint64 end);
-    /// @notice Governance settings under the platform's floors (see the MIN_* constants), quorum
-    /// outside 1-100%, or a name or symbol missing.
+    /// @notice Governance settings outside the platform's floors and ceilings (see the MIN_* and MAX_*
+    /// constants and {GovernanceBounds}), or a name or symbol missing.
     error RegistryInvalidGovernance();
+    /// @notice The proposal threshold is above the fewest shares a successful sale sells (the minimum
+    /// raise in whole shares, rounded up), so nobody might ever be able to propose.
+    error RegistryThresholdUnreachable(uint256 threshold, uint256 minSharesSold);
+    /// @notice No fee rise is pending.
+    error RegistryNoPendingFees();
+    /// @notice The pending fee rise may be applied only from `effectiveAt`.
+    error RegistryFeesNotYetEffective(uint64 effectiveAt);
     /// @notice The payment token is not on the platform's allowlist.
     error RegistryPaymentTokenNotAllowed(address token);
     /// @notice The asset's status does not allow this action.
@@ -60,16 +80,24 @@ interface IAssetRegistry {
     event AssetOperatorChanged(uint256 indexed assetId, address indexed previousOperator, address indexed newOperator);
     /// @notice The asset's status changed.
     event AssetStatusChanged(uint256 indexed assetId, AssetTypes.Status status);
-    /// @notice The asset was paused or unpaused.
-    event AssetPauseSet(uint256 indexed assetId, bool paused, address indexed by);
+    /// @notice A pause authority paused or unpaused the asset.
+    /// @param pausedByPauser The platform pauser's flag after the change (post-state).
+    /// @param pausedByGovernance The asset governance's flag after the change (post-state).
+    /// @param by The pauser or the asset's timelock that changed its own flag.
+    event AssetPauseSet(
+        uint256 indexed assetId, bool pausedByPauser, bool pausedByGovernance, address indexed by
+    );
     /// @notice The whole platform was paused or unpaused.
     event PlatformPauseSet(bool paused, address indexed by);
     /// @notice The asset's maintenance reserve share changed (by governance).
     event AssetReserveChanged(uint256 indexed assetId, uint16 reserveBps);
     /// @notice The asset's metadata URI changed.
     event AssetMetadataChanged(uint256 indexed assetId, string metadataURI);
-    /// @notice The platform fees or their recipient changed.
+    /// @notice The platform fees in force or their recipient changed (post-state); any pending rise was
+    /// dropped (a `PlatformFeesAnnounced` in the same transaction announces the new one).
     event PlatformFeesChanged(uint16 revenueFeeBps, uint16 marketFeeBps, address indexed recipient);
+    /// @notice A fee rise was announced; `applyPlatformFees` puts it in force from `effectiveAt`.
+    event PlatformFeesAnnounced(uint16 revenueFeeBps, uint16 marketFeeBps, uint64 effectiveAt);
     /// @notice A payment token was allowed or disallowed for new assets.
     event PaymentTokenAllowed(address indexed token, bool allowed);
     /// @notice The platform modules were connected.
@@ -95,8 +123,10 @@ interface IAssetRegistry {
     /// @notice Retires an active asset. Called by the asset's timelock.
     function decommission(uint256 assetId) external;
 
-    /// @notice Pauses or unpauses one asset. Called by a pauser or the asset's timelock.
-    /// @dev A pause stops purchases and share transfers; it never stops refunds or revenue claims.
+    /// @notice Pauses or unpauses one asset. Called by a pauser or the asset's timelock, each of which
+    /// sets only its own flag: the asset runs again once neither (nor the platform) pauses it.
+    /// @dev A pause stops purchases and share transfers; it never stops refunds or revenue claims. A
+    /// caller that is both a pauser and the timelock sets the pauser's flag.
     function setAssetPaused(uint256 assetId, bool paused) external;
 
     /// @notice Pauses or unpauses every asset at once. Called by a pauser.
@@ -106,7 +136,17 @@ interface IAssetRegistry {
     function setMetadataURI(uint256 assetId, string calldata metadataURI) external;
 
     /// @notice Sets the platform fees and their recipient. Called by the admin.
+    /// @dev The recipient changes at once (a blocklisted recipient must not stop deposits and fills).
+    /// Fees apply at once when neither rises, or before any asset exists; a rise is announced instead
+    /// and waits FEE_CHANGE_DELAY for {applyPlatformFees}, so no depositor pays a fee it could not see
+    /// coming. Each call replaces any rise still pending.
     function setPlatformFees(uint16 revenueFeeBps, uint16 marketFeeBps, address recipient) external;
+
+    /// @notice Puts the announced fee rise in force once its delay has passed. Anyone may call.
+    function applyPlatformFees() external;
+
+    /// @notice The announced fee rise, if any (`effectiveAt` 0 when none).
+    function pendingPlatformFees() external view returns (PendingFees memory);
 
     /// @notice Allows or disallows a payment token for new assets (existing assets keep theirs).
     /// Called by the admin.
@@ -126,7 +166,7 @@ interface IAssetRegistry {
     /// @notice The asset whose share token this is, or 0 for an unknown token.
     function assetIdOf(address shareToken) external view returns (uint256);
 
-    /// @notice Whether the asset is paused, by itself or by a platform-wide pause.
+    /// @notice Whether the asset is paused: by a pauser, by its governance or by a platform-wide pause.
     function isPaused(uint256 assetId) external view returns (bool);
 
     /// @notice Number of registered assets (the last id).

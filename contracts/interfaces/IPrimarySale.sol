@@ -49,6 +49,12 @@ interface IPrimarySale {
     error SaleNothingToRefund(uint256 assetId, address buyer);
     /// @notice No raise is waiting to be paid to this asset's treasury.
     error SaleNothingToRelease(uint256 assetId);
+    /// @notice Only the asset's timelock (a passed governance proposal) redirects its raise.
+    error SaleNotAssetTimelock(address caller, uint256 assetId);
+    /// @notice A required address is zero.
+    error SaleZeroAddress();
+    /// @notice Only the asset's operator or the platform admin cancels a sale.
+    error SaleNotCanceller(address caller, uint256 assetId);
 
     /// @notice A sale was opened for an asset.
     event SaleConfigured(uint256 indexed assetId, address indexed shareToken, AssetTypes.SaleTerms terms);
@@ -63,9 +69,17 @@ interface IPrimarySale {
     );
     /// @notice The sale ended. On success the raise went to the treasury.
     event SaleFinalized(uint256 indexed assetId, bool succeeded, uint256 totalSold, uint256 totalRaised);
+    /// @notice The sale was cancelled before its end; `SaleFinalized` (failed) follows, and refunds
+    /// are open at once.
+    event SaleCancelled(uint256 indexed assetId, address indexed by);
     /// @notice The treasury refused the raise at finalization (e.g. a blocklisted address); the raise
     /// waits here until `releaseRaise` pays it. The sale has succeeded all the same.
     event RaisePaymentDeferred(uint256 indexed assetId, address indexed treasury, uint256 amount);
+    /// @notice The asset's governance redirected a deferred raise to a new treasury (post-state: the
+    /// treasury `releaseRaise` now pays).
+    event RaiseRedirected(
+        uint256 indexed assetId, address indexed previousTreasury, address indexed newTreasury, uint256 amount
+    );
     /// @notice A deferred raise was paid to the treasury.
     event RaiseReleased(uint256 indexed assetId, address indexed treasury, uint256 amount);
     /// @notice A buyer of a failed sale took its refund; its shares were burned.
@@ -85,6 +99,11 @@ interface IPrimarySale {
     /// @notice Ends a sale whose window closed or whose shares sold out. Anyone may call.
     function finalize(uint256 assetId) external;
 
+    /// @notice Ends an open sale as failed, before its end, so that every buyer can take a refund at
+    /// once. Called by the asset's operator or the platform admin (holders cannot vote before their
+    /// sale succeeds, so the admin stands in for them).
+    function cancelSale(uint256 assetId) external;
+
     /// @notice Refunds everything the caller paid into a failed sale and burns its shares.
     /// @dev Ends the sale first when its window closed under the minimum. Works while paused.
     /// @return amount What was refunded.
@@ -92,6 +111,10 @@ interface IPrimarySale {
 
     /// @notice Pays the treasury a raise whose payment was deferred at finalization. Anyone may call.
     function releaseRaise(uint256 assetId) external;
+
+    /// @notice Sends a deferred raise to a new treasury from now on (e.g. when the original one is
+    /// blocklisted for good); `releaseRaise` then pays it there. Called by the asset's timelock.
+    function redirectRaise(uint256 assetId, address newTreasury) external;
 
     /// @notice A raise waiting to be paid to the asset's treasury (0 once paid).
     function unpaidRaiseOf(uint256 assetId) external view returns (uint256);

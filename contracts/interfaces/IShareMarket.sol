@@ -5,7 +5,9 @@ pragma solidity 0.8.28;
 /// @notice A non-custodial secondary market for shares. A listing is an offer to sell: the shares stay in
 /// the seller's wallet (earning revenue and voting) until a buyer fills it, in whole or in part.
 /// @dev Sellers approve this contract on the share token. A fill re-checks the seller's balance and
-/// allowance, and the buyer names the highest price it accepts.
+/// allowance, and the buyer names the highest price it accepts. A seller kills all its open listings
+/// at once with {invalidateListings} (a per-seller nonce, as large order books do): a listing made
+/// before the nonce moved can never be filled again, even once the seller holds shares again.
 interface IShareMarket {
     /// @notice An offer to sell shares.
     struct Listing {
@@ -29,8 +31,10 @@ interface IShareMarket {
     error MarketZeroPrice();
     /// @notice The expiry is not in the future.
     error MarketExpiryInPast(uint64 expiresAt);
-    /// @notice No open listing with this id (never listed, cancelled or filled).
+    /// @notice No open listing with this id (never listed, cancelled, filled or invalidated).
     error MarketListingNotOpen(uint256 listingId);
+    /// @notice The seller invalidated its listings after this one was made.
+    error MarketListingInvalidated(uint256 listingId);
     /// @notice The listing expired.
     error MarketListingExpired(uint256 listingId, uint64 expiresAt);
     /// @notice The listing's price is above what the buyer accepts.
@@ -76,6 +80,10 @@ interface IShareMarket {
     );
     /// @notice The seller cancelled a listing.
     event ListingCancelled(uint256 indexed listingId, address indexed seller);
+    /// @notice The seller invalidated every listing it had made so far.
+    /// @param nonce The seller's listing nonce after the change (post-state): listings made under a
+    /// lower nonce are dead.
+    event ListingsInvalidated(address indexed seller, uint256 nonce);
 
     /// @notice Lists shares for sale.
     /// @return listingId The new listing's id (ids start at 1).
@@ -89,7 +97,15 @@ interface IShareMarket {
     /// @notice Withdraws a listing.
     function cancel(uint256 listingId) external;
 
-    /// @notice A listing (remaining 0 once filled or cancelled).
+    /// @notice Invalidates every listing the caller has made so far, at once; later listings are not
+    /// affected. Use it before parting with listed shares off-market.
+    /// @return nonce The caller's new listing nonce.
+    function invalidateListings() external returns (uint256 nonce);
+
+    /// @notice A seller's listing nonce: how many times it invalidated its listings.
+    function listingNonceOf(address seller) external view returns (uint256);
+
+    /// @notice A listing (remaining 0 once filled, cancelled or invalidated).
     function listing(uint256 listingId) external view returns (Listing memory);
 
     /// @notice Number of listings (the last id).

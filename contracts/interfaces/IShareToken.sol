@@ -14,6 +14,8 @@ interface IShareToken {
     error SharePaused(uint256 assetId);
     /// @notice The asset requires verified holders and the recipient is not verified (or expired).
     error ShareRecipientNotVerified(address recipient);
+    /// @notice The asset requires verified holders and the delegatee is not verified (or expired).
+    error ShareDelegateeNotVerified(address delegatee);
     /// @notice Only the primary sale mints and burns shares.
     error ShareNotPrimarySale(address caller);
     /// @notice Only the asset's operator or its timelock deposits revenue.
@@ -30,6 +32,13 @@ interface IShareToken {
     error ShareProductionAlreadyPaid(uint256 reportId);
     /// @notice Nothing to claim.
     error ShareNothingToClaim(address account);
+    /// @notice Revenue cannot be paid to the zero address.
+    error ShareZeroRecipient();
+    /// @notice Only the asset's timelock (a passed governance proposal) sweeps stranded revenue.
+    error ShareNotAssetTimelock(address caller);
+    /// @notice The holder is not an address that can never claim (this token, the primary sale, the
+    /// market, the registry or the burn address 0x…dEaD).
+    error ShareNotStranded(address holder);
 
     /// @notice Revenue was deposited and distributed.
     /// @param depositId Sequence number of the deposit for this asset, from 1.
@@ -50,9 +59,11 @@ interface IShareToken {
         uint256 distributed,
         uint256 magnifiedRevenuePerShare
     );
-    /// @notice A holder claimed revenue.
-    /// @param totalClaimed Everything the account has claimed so far (post-state).
-    event RevenueClaimed(address indexed account, uint256 amount, uint256 totalClaimed);
+    /// @notice Revenue owed to an account was paid out: claimed by its holder (to itself or to an address
+    /// of its choice), or swept by governance from an address that can never claim.
+    /// @param recipient Who received the payment.
+    /// @param totalClaimed Everything paid out for the account so far (post-state).
+    event RevenueClaimed(address indexed account, address indexed recipient, uint256 amount, uint256 totalClaimed);
     /// @notice The primary sale succeeded and shares became transferable.
     event TransfersActivated(uint256 indexed assetId);
 
@@ -82,6 +93,17 @@ interface IShareToken {
     /// @notice Sends the caller everything it is owed. Works while paused.
     /// @return amount What was paid.
     function claimRevenue() external returns (uint256 amount);
+
+    /// @notice Sends everything the caller is owed to `recipient` (e.g. when the stablecoin blocklists
+    /// the caller's own address). Works while paused.
+    /// @return amount What was paid.
+    function claimRevenueTo(address recipient) external returns (uint256 amount);
+
+    /// @notice Pays `recipient` the revenue owed to an address that can never claim it: this token, the
+    /// primary sale, the market, the registry or the burn address 0x…dEaD. Called by the asset's
+    /// timelock (a passed governance proposal).
+    /// @return amount What was paid.
+    function sweepStrandedRevenue(address holder, address recipient) external returns (uint256 amount);
 
     /// @notice What the account can claim now.
     function claimableRevenueOf(address account) external view returns (uint256);

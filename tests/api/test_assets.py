@@ -47,11 +47,12 @@ def test_every_asset_agrees_with_the_registry_sale_oracle_and_token(
     assert [a["asset_id"] for a in assets] == ["1", "2", "3", "4", "5"]
     for a in assets:
         asset_id, token = int(a["asset_id"]), a["share_token"]
-        operator, status, paused, reserve_bps, contracts = views.call(
+        operator, status, paused, governance_paused, reserve_bps, contracts = views.call(
             "AssetRegistry", deployed["AssetRegistry"], "asset", asset_id
         )
         assert (a["operator"].lower(), a["status"], a["paused"], a["reserve_bps"]) == (
-            operator, STATUSES[status], paused, reserve_bps)  # fmt: skip
+            operator, STATUSES[status], paused or governance_paused, reserve_bps)  # fmt: skip
+        assert (a["paused_by_pauser"], a["paused_by_governance"]) == (paused, governance_paused)
         assert [x.lower() for x in (token, a["governance"]["governor"],
                                     a["governance"]["timelock"])] == list(contracts)  # fmt: skip
         _, state, sold, raised, terms = views.call(

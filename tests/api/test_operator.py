@@ -59,7 +59,7 @@ def test_the_dashboard_shows_the_operators_assets_as_the_contracts_do(
     for asset in body["assets"]:
         asset_id = asset["asset_id"]
         sale = views.call("PrimarySale", contracts["PrimarySale"], "sale", asset_id)
-        token = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", asset_id)[4][0]
+        token = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", asset_id)[5][0]
         assert asset["funding"]["shares_sold"] == str(sale[2])
         assert asset["funding"]["raised"] == str(sale[3])
         assert asset["revenue"]["distributed"] == str(

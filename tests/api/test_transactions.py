@@ -63,7 +63,7 @@ def index(demo_index: tuple[str, str]) -> Any:
 
 def share_token(views: Views, contracts: dict[str, str], asset_id: int) -> str:
     record = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", asset_id)
-    return str(record[4][0])
+    return str(record[5][0])  # (operator, status, paused, governancePaused, reserve, contracts)
 
 
 def holder(index: Any, asset_id: int, *, claimable: bool = False) -> Any:
@@ -307,6 +307,23 @@ def test_claim_pays_the_revenue_owed(
     assert views.call("ShareToken", token, "claimableRevenueOf", owner.address) == 0
 
 
+def test_claim_to_a_recipient_pays_the_recipient(
+    client: TestClient, sandbox: str, views: Views, contracts: dict[str, str], index: Any
+) -> None:
+    owner, to = holder(index, 1, claimable=True), account(METER_ADMIN).address
+    token = share_token(views, contracts, 1)
+    owed = views.call("ShareToken", token, "claimableRevenueOf", owner.address)
+    before = usdc_balance(views, contracts, to)
+
+    prepared = client.post("/tx/claim", json={
+        "from": owner.address, "asset_id": "1", "recipient": to}).json()  # fmt: skip
+    assert prepared["summary"].endswith(f"to {to}") and owed > 0
+    send_steps(sandbox, owner, prepared)
+
+    assert usdc_balance(views, contracts, to) == before + owed
+    assert views.call("ShareToken", token, "claimableRevenueOf", owner.address) == 0
+
+
 def test_claim_reverts_when_nothing_is_owed(client: TestClient) -> None:
     problem = assert_reverts(client.post("/tx/claim", json={
         "from": account(METER_ADMIN).address, "asset_id": "1"}), "ShareNothingToClaim")  # fmt: skip
@@ -429,7 +446,7 @@ def test_list_fill_and_cancel_with_the_approvals_the_market_needs(
     gone = client.post("/tx/market/fill", json={
         "from": buyer.address, "listing_id": str(listing_id), "shares": "1"})  # fmt: skip
     assert assert_reverts(gone, "MarketListingNotOpen")["detail"] == (
-        f"listing #{listing_id} is not open (it was never listed, or was cancelled or filled)"
+        f"listing #{listing_id} is not open (it was never listed, or was cancelled, filled or invalidated)"
     )
 
 
@@ -443,6 +460,23 @@ def test_fill_of_an_expired_listing_names_its_expiry(client: TestClient, index: 
         "MarketListingExpired")  # fmt: skip
 
     assert problem["detail"] == f"listing #{listing_id} expired on {format_time(expires)}"
+
+
+def test_invalidate_kills_every_listing_of_the_seller(
+    client: TestClient, sandbox: str, views: Views, contracts: dict[str, str], index: Any
+) -> None:
+    ((listing_id, seller),) = index(
+        "SELECT listing_id, seller FROM listings WHERE status = 'open' LIMIT 1"
+    )
+    market = contracts["ShareMarket"]
+    assert views.call("ShareMarket", market, "listing", int(listing_id))[3] > 0
+
+    signer = next(account(i) for i in range(40) if account(i).address.lower() == seller)
+    send_steps(sandbox, signer, client.post("/tx/market/invalidate", json={
+        "from": signer.address}).json())  # fmt: skip
+
+    assert views.call("ShareMarket", market, "listing", int(listing_id))[3] == 0
+    assert views.call("ShareMarket", market, "listingNonceOf", seller) == 1
 
 
 def test_cancel_by_someone_else_is_refused(client: TestClient, index: Any) -> None:
@@ -470,7 +504,7 @@ def test_deposit_revenue_approves_the_share_token_then_distributes(
     send_steps(sandbox, operator, prepared)
 
     fee_bps = views.call("AssetRegistry", contracts["AssetRegistry"], "revenueFeeBps")
-    reserve_bps = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", 1)[3]
+    reserve_bps = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", 1)[4]
     kept = 10_000 * USDC * fee_bps // 10_000 + 10_000 * USDC * reserve_bps // 10_000
     assert (
         views.call("ShareToken", token, "totalRevenueDistributed") == before + 10_000 * USDC - kept

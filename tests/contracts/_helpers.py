@@ -11,6 +11,7 @@ came from a transaction or a `.call()`. `assert_emitted` likewise compares every
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -355,3 +356,27 @@ def enact(p: Proposal, proposer: AccountAPI, voters: list[AccountAPI]) -> Any:
     pass_and_queue(p, proposer, voters)
     advance_time(TIMELOCK_DELAY + 1)
     return p.execute(proposer)
+
+
+# --- Platform fees -------------------------------------------------------------------------------
+
+
+def set_platform_fees(
+    registry: ContractInstance, admin: AccountAPI, revenue_bps: int, market_bps: int, recipient: Any
+) -> None:
+    """Sets the platform fees and puts them in force: a rise announced by `setPlatformFees` waits
+    for the registry's delay, so the clock is moved past it and the fees applied."""
+    registry.setPlatformFees(revenue_bps, market_bps, recipient, sender=admin)
+    pending = getattr(registry, "pendingPlatformFees", None)
+    if pending is not None and pending().effectiveAt != 0:
+        chain.mine(timestamp=int(pending().effectiveAt))
+        registry.applyPlatformFees(sender=admin)
+
+
+# --- Fuzzing budget ------------------------------------------------------------------------------
+
+
+def fuzz_examples(default: int) -> int:
+    """Hypothesis examples for a property or state machine: `default` in the suite, more under
+    `make fuzz` (which sets FUZZ_EXAMPLES)."""
+    return int(os.environ.get("FUZZ_EXAMPLES", default))

@@ -152,7 +152,7 @@ def test_register_asset_reverts_without_operator_role(registry, params, stranger
         ({"voting_delay": 3_600 - 1}, "RegistryInvalidGovernance", {}),
         ({"timelock_delay": DAY - 1}, "RegistryInvalidGovernance", {}),
         ({"quorum_percent": 0}, "RegistryInvalidGovernance", {}),
-        ({"quorum_percent": 101}, "RegistryInvalidGovernance", {}),
+        ({"quorum_percent": 51}, "RegistryInvalidGovernance", {}),
         ({"name": ""}, "RegistryInvalidGovernance", {}),
         ({"symbol": ""}, "RegistryInvalidGovernance", {}),
     ],
@@ -196,9 +196,9 @@ def test_register_asset_rejects_a_funding_window_already_closed(registry, params
 
 
 def test_register_asset_accepts_the_boundary_values(create_asset, registry):
-    asset = create_asset(reserve_bps=5_000, quorum_percent=100, min_raise=10_000 * 50 * USDC)
+    asset = create_asset(reserve_bps=5_000, quorum_percent=50, min_raise=10_000 * 50 * USDC)
     assert registry.asset(asset.asset_id).reserveBps == 5_000
-    assert asset.governor.quorumNumerator() == 100
+    assert asset.governor.quorumNumerator() == 50
 
 
 def test_register_asset_reverts_before_modules_are_connected(fresh_registry, params, admin):
@@ -444,19 +444,41 @@ def test_decommission_reverts_after_a_failed_sale(registry, sale, asset, timeloc
 
 def test_a_pauser_pauses_and_unpauses_an_asset(registry, asset, admin):
     tx = registry.setAssetPaused(asset.asset_id, True, sender=admin)
-    assert_emitted(tx, registry.AssetPauseSet, assetId=asset.asset_id, paused=True, by=admin)
+    assert_emitted(
+        tx,
+        registry.AssetPauseSet,
+        assetId=asset.asset_id,
+        pausedByPauser=True,
+        pausedByGovernance=False,
+        by=admin,
+    )
     assert registry.isPaused(asset.asset_id)
     assert registry.asset(asset.asset_id).paused
 
     tx = registry.setAssetPaused(asset.asset_id, False, sender=admin)
-    assert_emitted(tx, registry.AssetPauseSet, assetId=asset.asset_id, paused=False, by=admin)
+    assert_emitted(
+        tx,
+        registry.AssetPauseSet,
+        assetId=asset.asset_id,
+        pausedByPauser=False,
+        pausedByGovernance=False,
+        by=admin,
+    )
     assert not registry.isPaused(asset.asset_id)
 
 
 def test_the_asset_timelock_pauses_its_asset(registry, asset, timelock):
     tx = registry.setAssetPaused(asset.asset_id, True, sender=timelock)
-    assert_emitted(tx, registry.AssetPauseSet, assetId=asset.asset_id, paused=True, by=timelock)
+    assert_emitted(
+        tx,
+        registry.AssetPauseSet,
+        assetId=asset.asset_id,
+        pausedByPauser=False,
+        pausedByGovernance=True,
+        by=timelock,
+    )
     assert registry.isPaused(asset.asset_id)
+    assert registry.asset(asset.asset_id).governancePaused
 
 
 def test_set_asset_paused_reverts_for_non_pausers(
@@ -545,13 +567,17 @@ def test_set_metadata_uri_reverts_for_an_unknown_asset(registry, operator):
 # Platform fees
 
 
-def test_the_admin_sets_the_platform_fees(registry, admin, treasury):
-    tx = registry.setPlatformFees(1_000, 250, treasury, sender=admin)
+def test_the_admin_sets_the_platform_fees_at_once_before_any_asset(fresh_registry, admin, treasury):
+    tx = fresh_registry.setPlatformFees(1_000, 250, treasury, sender=admin)
     assert_emitted(
-        tx, registry.PlatformFeesChanged, revenueFeeBps=1_000, marketFeeBps=250, recipient=treasury
+        tx,
+        fresh_registry.PlatformFeesChanged,
+        revenueFeeBps=1_000,
+        marketFeeBps=250,
+        recipient=treasury,
     )
-    assert (registry.revenueFeeBps(), registry.marketFeeBps()) == (1_000, 250)
-    assert registry.feeRecipient() == treasury.address
+    assert (fresh_registry.revenueFeeBps(), fresh_registry.marketFeeBps()) == (1_000, 250)
+    assert fresh_registry.feeRecipient() == treasury.address
 
 
 @pytest.mark.parametrize(("revenue_fee", "market_fee"), [(1_001, 0), (0, 1_001)])

@@ -19,6 +19,7 @@ from _helpers import (
     pass_and_queue,
     proposal,
     reverts_with,
+    set_platform_fees,
 )
 from ape import chain
 from ape.api import AccountAPI
@@ -321,7 +322,8 @@ def test_holders_pause_their_asset(asset, registry, pause_proposal, deposit_reve
         tx,
         registry.AssetPauseSet,
         assetId=asset.asset_id,
-        paused=True,
+        pausedByPauser=False,
+        pausedByGovernance=True,
         by=asset.timelock,
     )
     assert registry.isPaused(asset.asset_id)
@@ -336,7 +338,7 @@ def test_holders_decommission_the_asset_and_share_its_residual_value(
     asset, registry, usdc, deposit_revenue, admin, treasury, investors
 ):
     token, timelock = asset.token, asset.timelock
-    registry.setPlatformFees(500, 0, admin, sender=admin)  # timelock deposits must not pay it
+    set_platform_fees(registry, admin, 500, 0, admin)  # timelock deposits must not pay it
     deposit_revenue(asset, 1_000 * USDC)  # 50 fee, 100 reserve, 850 to holders
     residual = 10_000 * USDC
     usdc.mint(timelock, residual - 100 * USDC, sender=treasury)  # proceeds of the sold plant

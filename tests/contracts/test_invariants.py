@@ -25,7 +25,15 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from _helpers import ZERO_ADDRESS, delegate, describe_revert, encode_error, impersonate
+from _helpers import (
+    ZERO_ADDRESS,
+    delegate,
+    describe_revert,
+    encode_error,
+    fuzz_examples,
+    impersonate,
+    set_platform_fees,
+)
 from ape import chain
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
@@ -53,13 +61,13 @@ HOLDINGS = (3_001, 2_503, 1_777, 613, 29)
 AWKWARD_AMOUNTS = (1, 2, 7, 13, 7_922, 7_923, 7_924, 10**6 + 1)
 
 MACHINE_SETTINGS = settings(
-    max_examples=25,
+    max_examples=fuzz_examples(25),
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 SALE_SETTINGS = settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=fuzz_examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -325,7 +333,7 @@ class RevenueMachine(RuleBasedStateMachine):
     ) -> None:
         """Random platform fees and asset reserve, then a first deposit, so claims have a target."""
         w = self.world
-        w.registry.setPlatformFees(fee_bps, market_fee_bps, FEE_RECIPIENT, sender=w.admin)
+        set_platform_fees(w.registry, w.admin, fee_bps, market_fee_bps, FEE_RECIPIENT)
         w.registry.setReserveBps(w.asset.asset_id, reserve_bps, sender=w.timelock)
         self.fee_bps, self.reserve_bps, self.market_fee_bps = fee_bps, reserve_bps, market_fee_bps
         self.operator_deposits_revenue(first_deposit)
@@ -334,7 +342,8 @@ class RevenueMachine(RuleBasedStateMachine):
     def operator_deposits_revenue(self, amount: int) -> None:
         w, operator = self.world, self.world.operator.address
         receipt = w.token.depositRevenue(amount, 0, sender=w.operator)
-        fee, reserve = amount * self.fee_bps // BPS, amount * self.reserve_bps // BPS
+        fee = -(-amount * self.fee_bps // BPS)  # both rounded up, the reserve within what is left
+        reserve = min(-(-amount * self.reserve_bps // BPS), amount - fee)
         distributed = amount - fee - reserve
         self.model.deposit(distributed)
         self._pay(operator, w.token.address, distributed)
@@ -413,7 +422,7 @@ class RevenueMachine(RuleBasedStateMachine):
             return
         w.market.fill(*args, sender=self.by_address[account])
         paid = value * item.price
-        fee = paid * self.market_fee_bps // BPS
+        fee = -(-paid * self.market_fee_bps // BPS)
         item.remaining -= value
         self.allowance[item.seller] -= value
         self._move_shares(item.seller, account, value)
@@ -670,7 +679,7 @@ def test_failed_sale_refunds_every_buyer_exactly(
     buyers = investors[:SALE_BUYERS]
     for buyer in buyers:
         fund(buyer, 10**30, sale)
-    other = create_asset(name="Other", symbol="OTH", duration=3_650 * DAY)
+    other = create_asset(name="Other", symbol="OTH", duration=365 * DAY)
     buy(other, investors[-1], 77)
     escrow = int(usdc.balanceOf(sale))
     rpc = Rpc([sale, registry])

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from _helpers import ZERO_ADDRESS, assert_emitted, delegate, impersonate, reverts_with
+from _helpers import (
+    ZERO_ADDRESS,
+    assert_emitted,
+    delegate,
+    impersonate,
+    reverts_with,
+    set_platform_fees,
+)
 from ape import accounts
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
@@ -26,13 +33,14 @@ METER_KEY = "0x" + "42" * 32
 def fee_recipient(registry: ContractInstance, admin: AccountAPI) -> AccountAPI:
     """Receives a 2.5% platform fee on revenue deposits from now on."""
     recipient = accounts.test_accounts[20]
-    registry.setPlatformFees(250, 0, recipient, sender=admin)
+    set_platform_fees(registry, admin, 250, 0, recipient)
     return recipient
 
 
 def split(gross: int, fee_bps: int, reserve_bps: int) -> tuple[int, int, int]:
-    """The contract's split of an operator deposit: fee, reserve, distributed."""
-    fee, reserve = gross * fee_bps // BPS, gross * reserve_bps // BPS
+    """The contract's split of an operator deposit: fee, reserve, distributed (both rounded up)."""
+    fee = -(-gross * fee_bps // BPS)
+    reserve = min(-(-gross * reserve_bps // BPS), gross - fee)
     return fee, reserve, gross - fee - reserve
 
 
@@ -172,6 +180,7 @@ def test_holders_claim_their_pro_rata_share(asset, token, deposit_revenue, usdc,
             receipt,
             token.RevenueClaimed,
             account=holder,
+            recipient=holder,
             amount=expected * USDC,
             totalClaimed=expected * USDC,
         )
@@ -188,7 +197,12 @@ def test_total_claimed_accumulates_across_deposits(asset, token, deposit_revenue
     deposit_revenue(asset, 2_000 * USDC)
     receipt = token.claimRevenue(sender=holder)
     assert_emitted(
-        receipt, token.RevenueClaimed, account=holder, amount=540 * USDC, totalClaimed=810 * USDC
+        receipt,
+        token.RevenueClaimed,
+        account=holder,
+        recipient=holder,
+        amount=540 * USDC,
+        totalClaimed=810 * USDC,
     )
 
 

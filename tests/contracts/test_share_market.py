@@ -13,6 +13,7 @@ from _helpers import (
     impersonate,
     pay_in,
     reverts_with,
+    set_platform_fees,
 )
 from ape import chain
 from ape.api import AccountAPI
@@ -208,13 +209,13 @@ def test_a_full_fill_pays_the_seller_and_delivers_the_shares(
 def test_partial_fills_split_each_payment_with_the_platform_fee(
     market, registry, asset, usdc, admin, stranger, list_shares, pay, seller, buyer
 ):
-    fee_recipient, price = stranger, 3 * USDC + 1  # an odd price: the fee rounds down
-    registry.setPlatformFees(0, 250, fee_recipient, sender=admin)
+    fee_recipient, price = stranger, 3 * USDC + 1  # an odd price: the fee rounds up
+    set_platform_fees(registry, admin, 0, 250, fee_recipient)
     listing_id = list_shares(100, price)
     pay(buyer, 100 * price)
 
     paid = 30 * price  # 90_000_030
-    fee = paid * 250 // 10_000  # 2_250_000 (2_250_000.75 rounded down)
+    fee = -(-paid * 250 // 10_000)  # 2_250_001 (2_250_000.75 rounded up)
     tx = market.fill(listing_id, 30, price, sender=buyer)
     assert_emitted(
         tx,
@@ -233,7 +234,7 @@ def test_partial_fills_split_each_payment_with_the_platform_fee(
     assert market.listing(listing_id).remaining == 70
 
     rest_paid = 70 * price
-    rest_fee = rest_paid * 250 // 10_000
+    rest_fee = -(-rest_paid * 250 // 10_000)
     tx = market.fill(listing_id, 70, price, sender=buyer)
     assert emitted(tx, market.ListingFilled)[0]["remaining"] == 0
     assert usdc.balanceOf(seller) == paid - fee + rest_paid - rest_fee
@@ -245,10 +246,10 @@ def test_partial_fills_split_each_payment_with_the_platform_fee(
 def test_a_fee_change_after_listing_does_not_apply_to_that_listing(
     market, registry, usdc, admin, stranger, list_shares, pay, seller, buyer
 ):
-    registry.setPlatformFees(0, 100, stranger, sender=admin)
-    listing_id = list_shares(10)
+    set_platform_fees(registry, admin, 0, 100, stranger)
+    listing_id = list_shares(10, expires_in=30 * DAY)
     assert market.listing(listing_id).feeBps == 100
-    registry.setPlatformFees(0, 1_000, stranger, sender=admin)  # raised to the 10% cap
+    set_platform_fees(registry, admin, 0, 1_000, stranger)  # raised to the 10% cap, a week later
     pay(buyer, 10 * PRICE)
 
     market.fill(listing_id, 10, PRICE, sender=buyer)
