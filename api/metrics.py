@@ -23,6 +23,7 @@ from prometheus_client import (
 )
 
 from indexer import build_info
+from indexer.services import pid_exists
 
 REQUESTS = Counter("api_requests_total", "HTTP requests answered", ["route", "method", "status"])
 LATENCY = Histogram(
@@ -64,15 +65,5 @@ def mark_dead_workers(directory: Path) -> None:
     WebSocket connections are not open any more); their counters stay in the totals."""
     pids = {int(m.group(1)) for f in directory.iterdir() if (m := _LIVE_FILE.fullmatch(f.name))}
     for pid in pids:
-        if not _alive(pid):
+        if not pid_exists(pid):
             multiprocess.mark_process_dead(pid, str(directory))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

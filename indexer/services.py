@@ -248,7 +248,7 @@ def _process_token(pid: int) -> str | None:
     except FileNotFoundError:
         if Path("/proc/self").exists():
             return None
-        return f"{pid}:" if _pid_exists(pid) else None  # no procfs: pid alone
+        return f"{pid}:" if pid_exists(pid) else None  # no procfs: pid alone
     except OSError:
         return None
     fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) ", fields start at #3
@@ -262,7 +262,8 @@ def _alive(token: str) -> bool:
     return pid.isdigit() and _process_token(int(pid)) == token
 
 
-def _pid_exists(pid: int) -> bool:
+def pid_exists(pid: int) -> bool:
+    """Whether a process with this pid exists (ours or another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -480,7 +481,7 @@ class _Postgres:
         """Whether `pid` is a postgres process working in this cluster (its cwd is pgdata)."""
         proc = Path(f"/proc/{pid}")
         if not Path("/proc/self").exists():
-            return _pid_exists(pid)
+            return pid_exists(pid)
         try:
             return (proc / "comm").read_text().strip() == "postgres" and Path(
                 os.readlink(proc / "cwd")

@@ -164,6 +164,13 @@ def assert_emitted(receipt: ReceiptAPI, event: ContractEvent, **fields: Any) -> 
     assert normalize(logs[0]) == normalize(fields), f"{event.name}: {logs[0]} != {fields}"
 
 
+def assert_pause_set(receipt: ReceiptAPI, registry: Any, asset_id: int, *, by: Any,
+                     pauser: bool, governance: bool) -> None:  # fmt: skip
+    """Asserts one `AssetPauseSet` with the asset's two pause flags after the call, sent by `by`."""
+    assert_emitted(receipt, registry.AssetPauseSet, assetId=asset_id, pausedByPauser=pauser,
+                   pausedByGovernance=governance, by=by)  # fmt: skip
+
+
 # --- Accounts, votes and permits -----------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _helpers import ZERO_ADDRESS, assert_emitted, impersonate, reverts_with
+from _helpers import ZERO_ADDRESS, assert_emitted, assert_pause_set, impersonate, reverts_with
 from ape import chain, project
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
@@ -444,39 +444,18 @@ def test_decommission_reverts_after_a_failed_sale(registry, sale, asset, timeloc
 
 def test_a_pauser_pauses_and_unpauses_an_asset(registry, asset, admin):
     tx = registry.setAssetPaused(asset.asset_id, True, sender=admin)
-    assert_emitted(
-        tx,
-        registry.AssetPauseSet,
-        assetId=asset.asset_id,
-        pausedByPauser=True,
-        pausedByGovernance=False,
-        by=admin,
-    )
+    assert_pause_set(tx, registry, asset.asset_id, by=admin, pauser=True, governance=False)
     assert registry.isPaused(asset.asset_id)
     assert registry.asset(asset.asset_id).paused
 
     tx = registry.setAssetPaused(asset.asset_id, False, sender=admin)
-    assert_emitted(
-        tx,
-        registry.AssetPauseSet,
-        assetId=asset.asset_id,
-        pausedByPauser=False,
-        pausedByGovernance=False,
-        by=admin,
-    )
+    assert_pause_set(tx, registry, asset.asset_id, by=admin, pauser=False, governance=False)
     assert not registry.isPaused(asset.asset_id)
 
 
 def test_the_asset_timelock_pauses_its_asset(registry, asset, timelock):
     tx = registry.setAssetPaused(asset.asset_id, True, sender=timelock)
-    assert_emitted(
-        tx,
-        registry.AssetPauseSet,
-        assetId=asset.asset_id,
-        pausedByPauser=False,
-        pausedByGovernance=True,
-        by=timelock,
-    )
+    assert_pause_set(tx, registry, asset.asset_id, by=timelock, pauser=False, governance=True)
     assert registry.isPaused(asset.asset_id)
     assert registry.asset(asset.asset_id).governancePaused
 

@@ -14,6 +14,7 @@ from _helpers import (
     Proposal,
     Vote,
     assert_emitted,
+    assert_pause_set,
     emitted,
     enact,
     pass_and_queue,
@@ -318,14 +319,7 @@ def test_holders_pay_a_maintenance_contractor_from_the_reserve(
 def test_holders_pause_their_asset(asset, registry, pause_proposal, deposit_revenue, investors):
     tx = enact(pause_proposal, investors[0], investors[:2])
 
-    assert_emitted(
-        tx,
-        registry.AssetPauseSet,
-        assetId=asset.asset_id,
-        pausedByPauser=False,
-        pausedByGovernance=True,
-        by=asset.timelock,
-    )
+    assert_pause_set(tx, registry, asset.asset_id, by=asset.timelock, pauser=False, governance=True)
     assert registry.isPaused(asset.asset_id)
     with reverts_with(asset.token.SharePaused, assetId=asset.asset_id):
         asset.token.transfer(investors[9], 1, sender=investors[0])

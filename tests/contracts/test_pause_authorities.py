@@ -4,7 +4,7 @@ governance (its timelock) may each pause; each lifts only its own pause."""
 from __future__ import annotations
 
 import pytest
-from _helpers import assert_emitted, impersonate
+from _helpers import assert_pause_set, impersonate
 
 from scripts._lib import Asset
 
@@ -18,14 +18,7 @@ def test_governance_cannot_lift_an_incident_pause(registry, asset, admin):
     timelock = impersonate(asset.timelock)
     registry.setAssetPaused(asset.asset_id, True, sender=admin)
     tx = registry.setAssetPaused(asset.asset_id, False, sender=timelock)
-    assert_emitted(
-        tx,
-        registry.AssetPauseSet,
-        assetId=asset.asset_id,
-        pausedByPauser=True,
-        pausedByGovernance=False,
-        by=timelock,
-    )
+    assert_pause_set(tx, registry, asset.asset_id, by=timelock, pauser=True, governance=False)
     assert registry.isPaused(asset.asset_id)
 
 
@@ -33,14 +26,7 @@ def test_the_pauser_cannot_lift_a_governance_pause(registry, asset, admin):
     timelock = impersonate(asset.timelock)
     registry.setAssetPaused(asset.asset_id, True, sender=timelock)
     tx = registry.setAssetPaused(asset.asset_id, False, sender=admin)
-    assert_emitted(
-        tx,
-        registry.AssetPauseSet,
-        assetId=asset.asset_id,
-        pausedByPauser=False,
-        pausedByGovernance=True,
-        by=admin,
-    )
+    assert_pause_set(tx, registry, asset.asset_id, by=admin, pauser=False, governance=True)
     assert registry.isPaused(asset.asset_id)
     record = registry.asset(asset.asset_id)
     assert (record.paused, record.governancePaused) == (False, True)
