@@ -114,8 +114,8 @@ slither: install ## Static analysis of contracts/ with Slither
 		echo "slither: no contracts yet"; \
 	fi
 
-test: install $(CHROMIUM) lint slither gas-check ops-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
-	ape test $(ARGS)
+test: install $(CHROMIUM) lint slither gas-check ops-check compile ## Lint, Slither, gas snapshot check, ops checks (with tests/ops), then `ape test $(ARGS)` on the rest
+	ape test --ignore=tests/ops $(ARGS)
 
 unit: install ## The unit layer alone: pure logic, no anvil, PostgreSQL or Redis (seconds)
 	$(VENV)/bin/pytest -p no:ape_test --noconftest tests/unit $(ARGS)
