@@ -20,6 +20,7 @@ try {
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   const { address: account } = (await injectWallet(page, KEY, RPC_URL)).account;
   await page.goto(`${APP_URL}/app/#/portfolio`);
+  await page.locator("h1", { hasText: "Portfolio" }).waitFor(); // the page's controls are wired
   await page.getByRole("button", { name: "Connect wallet" }).click();
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator("#account", { hasText: "signed in" }).waitFor();
