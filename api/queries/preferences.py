@@ -74,11 +74,15 @@ async def may_read_statements(db: Database, *, owner: str, reader: str) -> bool:
     return row is not None
 
 
+MAX_STATEMENT_GRANTS = 1000
+
+
 async def statement_grants_to(db: Database, *, reader: str) -> list[StatementGrant]:
-    """The accounts that let `reader` (lowercase) read their yearly statements, by address."""
+    """The accounts that let `reader` (lowercase) read their yearly statements, by address (the
+    first `MAX_STATEMENT_GRANTS`: anyone may name any address, so the list is bounded)."""
     rows = await db.fetch(
         "SELECT address AS owner, updated_at AS granted_at FROM api_preferences"
-        " WHERE statement_viewers @> %s ORDER BY address",
-        (Jsonb([reader]),),
+        " WHERE statement_viewers @> %s ORDER BY address LIMIT %s",
+        (Jsonb([reader]), MAX_STATEMENT_GRANTS),
     )
     return [StatementGrant.model_validate(row) for row in rows]

@@ -133,8 +133,11 @@ WITH tokens AS (
 ), {ATTRIBUTED_REPORTS}
 SELECT * FROM attributed WHERE balance > 0 AND {_IN_YEAR}
 """
+# The index keeps every block that has events (`blocks`); times grow with numbers, so the newest
+# block before a moment is found walking the primary key down from the top.
 _STATE_BLOCK = """
-SELECT max(block_number) AS block FROM raw_logs WHERE chain_id = %(chain)s AND block_timestamp < %(at)s
+SELECT number AS block FROM blocks WHERE chain_id = %(chain)s AND timestamp < %(at)s
+ORDER BY number DESC LIMIT 1
 """
 
 

@@ -51,5 +51,6 @@ async def put_preferences(state: State, claims: SignedIn, body: PreferencesIn) -
     summary="The accounts whose yearly statements the signed-in account may read",
 )
 async def statement_grants(state: State, claims: SignedIn) -> list[StatementGrant]:
-    """Each account that names the signed-in address among its `statement_viewers`."""
+    """Each account that names the signed-in address among its `statement_viewers`, by address
+    (at most 1,000)."""
     return await statement_grants_to(state.db, reader=claims.address)
