@@ -1,4 +1,6 @@
-"""Rate limits in Redis: requests per minute per client IP, and per signed-in address.
+"""Rate limits in Redis: requests per minute per client IP, and per signed-in address; a
+registered app sending its own token (OAuth client credentials) is counted against its own,
+higher limit instead of its IP's.
 
 A fixed one-minute window per key (`INCRBY` + `EXPIRE` in one round trip). Over the limit, the
 answer is 429 with `Retry-After`. Shared by every API process through Redis; with no Redis, no limit.
@@ -108,3 +110,11 @@ def bearer_subject(settings: ApiSettings, key: bytes, authorization: str | None)
         return tokens.decode(settings, key, authorization[7:]).address
     except tokens.InvalidToken:
         return None
+
+
+def bearer_client(settings: ApiSettings, key: bytes,
+                  authorization: str | None) -> tokens.ClientClaims | None:  # fmt: skip
+    """The app of a valid client-credentials bearer token (its own bucket and limit), else None."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return None
+    return tokens.decode_client(settings, key, authorization[7:])
