@@ -176,9 +176,7 @@ def require_scope(*needed: str) -> Any:
         raise ValueError(f"no such scope: {', '.join(unknown)}")
 
     async def scoped(
-        state: State,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-        _documented: Annotated[None, Security(oauth2, scopes=list(needed))],
+        state: AppState, credentials: HTTPAuthorizationCredentials | None, _documented: None
     ) -> tokens.Claims:
         claims = await _bearer_claims(state, credentials)
         missing = sorted(set(needed) - (claims.scopes or set())) if claims.third_party else []
@@ -190,7 +188,15 @@ def require_scope(*needed: str) -> Any:
                           f'Bearer error="insufficient_scope", scope="{wanted}"'})  # fmt: skip
         return claims
 
-    return Security(scoped, scopes=list(needed))
+    # Real objects, not the strings `from __future__ import annotations` makes: FastAPI could not
+    # resolve `needed` (a local) in a string.
+    scoped.__annotations__ = {
+        "state": State,
+        "credentials": Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        "_documented": Annotated[None, Security(oauth2, scopes=list(needed))],
+        "return": tokens.Claims,
+    }
+    return Depends(scoped)
 
 
 SignedIn = Annotated[tokens.Claims, Depends(signed_in)]

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from starlette.datastructures import Headers
@@ -60,7 +61,7 @@ async def oauth_request(request: Request, base_url: str) -> StarletteOAuth2Reque
     """Authlib's view of a Starlette request; `base_url` is where clients reach the API."""
     form: list[tuple[str, str]] = []
     if request.headers.get("content-type", "").split(";")[0].strip() == FORM:
-        form = [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+        form = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
     return StarletteOAuth2Request(request.method, f"{base_url}{request.url.path}",
                                   request.headers, request.query_params.multi_items(), form)  # fmt: skip
 

@@ -29,6 +29,7 @@ async function request(method, path, body) {
 
 export const get = (path) => request("GET", path);
 export const post = (path, body = {}) => request("POST", path, body);
+export const del = (path) => request("DELETE", path);
 
 /** Every page of a cursor-paginated list, up to `most` rows. */
 export async function all(path, most = 500) {

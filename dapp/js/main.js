@@ -1,9 +1,11 @@
-// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/operator), views, actions and live updates.
+// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/operator, #/apps, #/authorize?<request>),
+// views, actions and live updates.
 
 import * as api from "./api.js";
 import { follow } from "./feed.js";
 import { date, energy, esc, percent, power, short, toBase, units, whole } from "./format.js";
 import { productionChart } from "./chart.js";
+import { appsScreen, consentScreen } from "./apps.js";
 import { act, connect, onChange, restore, session, signIn } from "./wallet.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -342,9 +344,12 @@ async function route() {
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
   const asset = hash.match(/^#\/asset\/(\d+)$/);
+  const consent = hash.match(/^#\/authorize\?(.*)$/);
   render = asset ? () => assetScreen(asset[1])
+    : consent ? () => consentScreen(main, consent[1], notice)
     : hash === "#/portfolio" ? portfolioScreen
     : hash === "#/operator" ? operatorScreen
+    : hash === "#/apps" ? () => appsScreen(main, notice, () => refresh())
     : assetsScreen;
   if (!asset && hash !== "#/portfolio") live(["blocks"]);
   try {
