@@ -516,8 +516,15 @@ def test_openapi_shows_the_bearer_scheme_on_protected_routes(client: TestClient)
 
     schemes = schema["components"]["securitySchemes"]
     assert schemes["HTTPBearer"]["scheme"] == "bearer"
-    for path, method in (("/me", "get"), ("/me/preferences", "put"), ("/auth/logout", "post")):
-        assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []}]
+    assert schema["paths"]["/auth/logout"]["post"]["security"] == [{"HTTPBearer": []}]
+    # Where an app's token may go too (OAuth 2.0), with the scope it needs.
+    for path, method, scopes in (("/me", "get", []), ("/me/preferences", "put",
+                                                     ["write:preferences"])):  # fmt: skip
+        assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []},
+                                                             {"OAuth2": scopes}]  # fmt: skip
+    flows = schemes["OAuth2"]["flows"]
+    assert flows["authorizationCode"]["authorizationUrl"] == "/oauth/authorize"
+    assert flows["clientCredentials"]["tokenUrl"] == "/oauth/token"
     assert "security" not in schema["paths"]["/auth/nonce"]["post"]
     tx = [path for path in schema["paths"] if path.startswith("/tx/")]
     assert len(tx) == 15  # with /tx/market/invalidate (issue 12)
