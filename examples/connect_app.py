@@ -54,7 +54,10 @@ def register(api: str, admin_key: str) -> tuple[str, str]:
 
 def consent(api: str, holder_key: str, authorization_url: str) -> str:
     """What the dApp's consent page does when the holder approves: the URL sent back."""
-    page = httpx.get(authorization_url).raise_for_status().headers["location"]
+    started = httpx.get(authorization_url)
+    if started.status_code != 302 or not started.headers["location"].startswith("/app/"):
+        raise click.ClickException(f"the authorization request is refused: {started.text}")
+    page = started.headers["location"]
     query = page.split("?", 1)[1]
     request = httpx.get(f"{api}/oauth/authorize/request?{query}").raise_for_status().json()
     click.echo(f"consenting for {request['client_name']}: {[s['name'] for s in request['scopes']]}")
