@@ -50,10 +50,10 @@ def api_url(demo_chain: tuple[str, Path], demo_index: tuple[str, str], redis_url
     process = subprocess.Popen([sys.executable, "-m", "api"], cwd=ROOT, env=env,
                                stdout=log.open("wb"), stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a busy machine can take minutes to start it
         while True:
             try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
