@@ -54,7 +54,7 @@ class Client(ClientMixin):
     def get_client_id(self) -> str:
         return self.client_id
 
-    def get_default_redirect_uri(self) -> None:
+    def get_default_redirect_uri(self) -> str | None:
         return None  # every authorization request names its redirect URI, matched exactly
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
