@@ -96,3 +96,23 @@ class AuthorizedApp(BaseModel):
     scopes: list[str]
     granted_at: datetime
     last_used_at: datetime | None = None
+
+
+class OAuthErrorOut(BaseModel):
+    """An RFC 6749 error (the token, revocation and introspection endpoints answer these)."""
+
+    error: str = Field(examples=["invalid_grant"])
+    error_description: str | None = None
+    state: str | None = None
+
+
+class TokenOut(BaseModel):
+    """An RFC 6749 token response."""
+
+    access_token: str
+    token_type: str = Field(examples=["Bearer"])
+    expires_in: int = Field(examples=[900])
+    scope: str = Field(examples=["read:portfolio"])
+    refresh_token: str | None = Field(
+        default=None, description="Rotating: spent on use; absent for client credentials."
+    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import InsecureTransportError, OAuth2Payload, OAuth2Request
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -38,12 +38,23 @@ class _Payload(OAuth2Payload):
         return self._datalist
 
 
+class InsecureTransport(Exception):
+    """OAuth 2.0 needs TLS: the API's public URL is plain http on a host that is not loopback."""
+
+
 class StarletteOAuth2Request(OAuth2Request):
     """An Authlib request made of a Starlette request's method, URL, headers, query and form."""
 
     def __init__(self, method: str, uri: str, headers: Mapping[str, str],
                  query: Sequence[tuple[str, str]], form: Sequence[tuple[str, str]]) -> None:  # fmt: skip
-        super().__init__(method, uri, headers=headers)
+        try:
+            super().__init__(method, uri, headers=headers)
+        except InsecureTransportError as error:
+            raise InsecureTransport(
+                f"OAuth 2.0 is served over https only (or http on a loopback address, for"
+                f" development): this API's public URL is {uri.split('/oauth')[0]}"
+                " (API_PUBLIC_URL)"
+            ) from error
         self._args = dict(reversed(list(query)))  # the first of a repeated parameter
         self._form = dict(reversed(list(form)))
         self.payload = _Payload([*query, *form])

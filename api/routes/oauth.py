@@ -24,19 +24,27 @@ from api.models.oauth import (
     ConsentIn,
     ConsentOut,
     ConsentRequest,
+    OAuthErrorOut,
     ScopeOut,
+    TokenOut,
 )
 from api.oauth import scopes as scope_names
 from api.oauth import store
 from api.oauth.models import Client, Holder, digest
 from api.oauth.server import OAuthServer
-from api.oauth.starlette import Answer, consent_request, oauth_request
-from api.problems import Problem
+from api.oauth.starlette import Answer, InsecureTransport, consent_request, oauth_request
+from api.problems import MEDIA_TYPE, Problem
 from api.routes.auth import UNAUTHORIZED
 from api.state import AppState
 
 router = APIRouter(tags=["oauth"])
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+PROBLEM = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthErrorOut, "content": PROBLEM,
+          "description": "An RFC 6749 error (`error`, `error_description`)"},
+    401: {"model": OAuthErrorOut, "description": "The client did not authenticate"},
+}  # fmt: skip
 TOKEN_FORM = {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
     "type": "object", "properties": {"grant_type": {"type": "string"}}}}}}}  # fmt: skip
 
@@ -56,6 +64,14 @@ async def get_server(request: Request) -> OAuthServer:
 
 
 Server = Annotated[OAuthServer, Depends(get_server)]
+
+
+async def _request(request: Request, base_url: str) -> Any:
+    """Authlib's view of the request; 400 when OAuth cannot be served over this URL."""
+    try:
+        return await oauth_request(request, base_url)
+    except InsecureTransport as error:
+        raise Problem(400, str(error), "insecure-transport") from error
 
 
 def _problem_of(error: OAuth2Error) -> Problem:
@@ -104,7 +120,7 @@ async def authorize(request: Request, state: State, server: Server) -> Response:
     """Checks the request (client, exact redirect URI, scopes, PKCE S256), then sends the browser
     to the dApp's consent page. A bad client or redirect URI is answered here (never redirected);
     other errors go back to the app's redirect URI with `error` and `state`."""
-    oauth = await oauth_request(request, state.settings.base_url)
+    oauth = await _request(request, state.settings.base_url)
     try:
         await asyncio.to_thread(server.get_consent_grant, oauth)
     except OAuth2Error as error:
@@ -117,7 +133,7 @@ async def authorize(request: Request, state: State, server: Server) -> Response:
 @router.get("/oauth/authorize/request", summary="What the consent screen shows of a request")
 async def consent_screen(request: Request, state: State, server: Server) -> ConsentRequest:
     """The app's name, its redirect URI and the scopes it asks for, each described."""
-    oauth = await oauth_request(request, state.settings.base_url)
+    oauth = await _request(request, state.settings.base_url)
     try:
         grant = await asyncio.to_thread(server.get_consent_grant, oauth)
     except OAuth2Error as error:
@@ -140,7 +156,10 @@ async def consent(request: Request, state: State, server: Server, claims: Signed
     to send the browser: the redirect URI with a single-use code and the request's `state`, or
     with `error=access_denied` when denied."""
     query = parse_qsl(body.query, keep_blank_values=True)
-    oauth = consent_request(state.settings.base_url, request.headers, query)
+    try:
+        oauth = consent_request(state.settings.base_url, request.headers, query)
+    except InsecureTransport as error:
+        raise Problem(400, str(error), "insecure-transport") from error
     holder = Holder(claims.address) if body.approve else None
 
     def decide() -> Answer:
@@ -172,28 +191,31 @@ async def consent(request: Request, state: State, server: Server, claims: Signed
 
 
 @router.post("/oauth/token", summary="Tokens for a code, a refresh token or client credentials",
-             openapi_extra=TOKEN_FORM)  # fmt: skip
+             openapi_extra=TOKEN_FORM, response_model=TokenOut,
+             responses=OAUTH_ERRORS)  # fmt: skip
 async def token(request: Request, state: State, server: Server) -> Response:
     """RFC 6749 section 4.1.3, 6 and 4.4 (form-encoded). Offers `authorization_code` (with the
     PKCE `code_verifier`), `refresh_token` (rotating: the old one is spent, a second use ends its
     family) and `client_credentials` (confidential clients); no implicit or password grant."""
-    oauth = await oauth_request(request, state.settings.base_url)
+    oauth = await _request(request, state.settings.base_url)
     answer: Answer = await asyncio.to_thread(server.create_token_response, oauth)
     return answer.response()
 
 
-@router.post("/oauth/revoke", summary="Revoke a token (RFC 7009)", openapi_extra=TOKEN_FORM)
+@router.post("/oauth/revoke", summary="Revoke a token (RFC 7009)", openapi_extra=TOKEN_FORM,
+             responses=OAUTH_ERRORS)  # fmt: skip
 async def revoke(request: Request, state: State, server: Server) -> Response:
     """Revoking an access or a refresh token ends all the tokens of its grant (its family)."""
-    oauth = await oauth_request(request, state.settings.base_url)
+    oauth = await _request(request, state.settings.base_url)
     answer: Answer = await asyncio.to_thread(server.create_endpoint_response, "revocation", oauth)
     return answer.response()
 
 
-@router.post("/oauth/introspect", summary="Introspect a token (RFC 7662)", openapi_extra=TOKEN_FORM)
+@router.post("/oauth/introspect", summary="Introspect a token (RFC 7662)",
+             openapi_extra=TOKEN_FORM, responses=OAUTH_ERRORS)  # fmt: skip
 async def introspect(request: Request, state: State, server: Server) -> Response:
     """For a confidential client: whether one of its tokens is active, its scope and subject."""
-    oauth = await oauth_request(request, state.settings.base_url)
+    oauth = await _request(request, state.settings.base_url)
     answer: Answer = await asyncio.to_thread(
         server.create_endpoint_response, "introspection", oauth
     )
