@@ -179,6 +179,14 @@ async def end_family(db: Database, *, family: str) -> None:
     )
 
 
+async def token_active(db: Database, *, token_id: str) -> bool:
+    """Whether an issued token is unrevoked (its expiry is the JWT's to tell)."""
+    row = await db.fetch_one(
+        "SELECT 1 FROM api_oauth_tokens WHERE token_id = %s AND revoked_at IS NULL", (token_id,)
+    )
+    return row is not None
+
+
 async def token_in_use(db: Database, *, token_id: str) -> bool:
     """Whether an app's access token is unrevoked; notes the grant's last use (once a minute)."""
     row = await db.fetch_one(
