@@ -46,9 +46,14 @@ class StarletteOAuth2Request(OAuth2Request):
     """An Authlib request made of a Starlette request's method, URL, headers, query and form."""
 
     def __init__(self, method: str, uri: str, headers: Mapping[str, str],
-                 query: Sequence[tuple[str, str]], form: Sequence[tuple[str, str]]) -> None:  # fmt: skip
+                 query: Sequence[tuple[str, str]], form: Sequence[tuple[str, str]], *,
+                 secure_only: bool = True) -> None:  # fmt: skip
+        # Authlib refuses plain http but on loopback; in development any http is allowed (as
+        # AUTHLIB_INSECURE_TRANSPORT would, without changing the process's environment).
+        checked = uri if secure_only else "https://" + uri.split("://", 1)[-1]
         try:
-            super().__init__(method, uri, headers=headers)
+            super().__init__(method, checked, headers=headers)
+            self.uri = uri
         except InsecureTransportError as error:
             raise InsecureTransport(
                 f"OAuth 2.0 is served over https only (or http on a loopback address, for"
@@ -68,19 +73,22 @@ class StarletteOAuth2Request(OAuth2Request):
         return self._form
 
 
-async def oauth_request(request: Request, base_url: str) -> StarletteOAuth2Request:
+async def oauth_request(request: Request, base_url: str, *,
+                        secure_only: bool = True) -> StarletteOAuth2Request:  # fmt: skip
     """Authlib's view of a Starlette request; `base_url` is where clients reach the API."""
     form: list[tuple[str, str]] = []
     if request.headers.get("content-type", "").split(";")[0].strip() == FORM:
         form = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
     return StarletteOAuth2Request(request.method, f"{base_url}{request.url.path}",
-                                  request.headers, request.query_params.multi_items(), form)  # fmt: skip
+                                  request.headers, request.query_params.multi_items(), form,
+                                  secure_only=secure_only)  # fmt: skip
 
 
-def consent_request(base_url: str, headers: Headers,
-                    query: Sequence[tuple[str, str]]) -> StarletteOAuth2Request:  # fmt: skip
+def consent_request(base_url: str, headers: Headers, query: Sequence[tuple[str, str]], *,
+                    secure_only: bool = True) -> StarletteOAuth2Request:  # fmt: skip
     """The authorization request the consent page carries back (its original query)."""
-    return StarletteOAuth2Request("GET", f"{base_url}/oauth/authorize", headers, query, [])
+    return StarletteOAuth2Request("GET", f"{base_url}/oauth/authorize", headers, query, [],
+                                  secure_only=secure_only)  # fmt: skip
 
 
 @dataclass(frozen=True)

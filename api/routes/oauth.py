@@ -66,10 +66,16 @@ async def get_server(request: Request) -> OAuthServer:
 Server = Annotated[OAuthServer, Depends(get_server)]
 
 
-async def _request(request: Request, base_url: str) -> Any:
+def _secure_only(state: AppState) -> bool:
+    """OAuth over https only (or loopback http), but in development."""
+    return state.settings.environment != "development"
+
+
+async def _request(request: Request, state: AppState) -> Any:
     """Authlib's view of the request; 400 when OAuth cannot be served over this URL."""
     try:
-        return await oauth_request(request, base_url)
+        return await oauth_request(request, state.settings.base_url,
+                                   secure_only=_secure_only(state))  # fmt: skip
     except InsecureTransport as error:
         raise Problem(400, str(error), "insecure-transport") from error
 
@@ -107,7 +113,8 @@ async def metadata(state: State) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "service_documentation": f"{base}/docs",
     })  # fmt: skip
-    document.validate()
+    if base.startswith("https://"):  # RFC 8414 wants an https issuer (http: development only)
+        document.validate()
     return dict(document)
 
 
@@ -120,7 +127,7 @@ async def authorize(request: Request, state: State, server: Server) -> Response:
     """Checks the request (client, exact redirect URI, scopes, PKCE S256), then sends the browser
     to the dApp's consent page. A bad client or redirect URI is answered here (never redirected);
     other errors go back to the app's redirect URI with `error` and `state`."""
-    oauth = await _request(request, state.settings.base_url)
+    oauth = await _request(request, state)
     try:
         await asyncio.to_thread(server.get_consent_grant, oauth)
     except OAuth2Error as error:
@@ -133,7 +140,7 @@ async def authorize(request: Request, state: State, server: Server) -> Response:
 @router.get("/oauth/authorize/request", summary="What the consent screen shows of a request")
 async def consent_screen(request: Request, state: State, server: Server) -> ConsentRequest:
     """The app's name, its redirect URI and the scopes it asks for, each described."""
-    oauth = await _request(request, state.settings.base_url)
+    oauth = await _request(request, state)
     try:
         grant = await asyncio.to_thread(server.get_consent_grant, oauth)
     except OAuth2Error as error:
@@ -157,7 +164,8 @@ async def consent(request: Request, state: State, server: Server, claims: Signed
     with `error=access_denied` when denied."""
     query = parse_qsl(body.query, keep_blank_values=True)
     try:
-        oauth = consent_request(state.settings.base_url, request.headers, query)
+        oauth = consent_request(state.settings.base_url, request.headers, query,
+                                secure_only=_secure_only(state))  # fmt: skip
     except InsecureTransport as error:
         raise Problem(400, str(error), "insecure-transport") from error
     holder = Holder(claims.address) if body.approve else None
@@ -197,7 +205,7 @@ async def token(request: Request, state: State, server: Server) -> Response:
     """RFC 6749 section 4.1.3, 6 and 4.4 (form-encoded). Offers `authorization_code` (with the
     PKCE `code_verifier`), `refresh_token` (rotating: the old one is spent, a second use ends its
     family) and `client_credentials` (confidential clients); no implicit or password grant."""
-    oauth = await _request(request, state.settings.base_url)
+    oauth = await _request(request, state)
     answer: Answer = await asyncio.to_thread(server.create_token_response, oauth)
     return answer.response()
 
@@ -206,7 +214,7 @@ async def token(request: Request, state: State, server: Server) -> Response:
              responses=OAUTH_ERRORS)  # fmt: skip
 async def revoke(request: Request, state: State, server: Server) -> Response:
     """Revoking an access or a refresh token ends all the tokens of its grant (its family)."""
-    oauth = await _request(request, state.settings.base_url)
+    oauth = await _request(request, state)
     answer: Answer = await asyncio.to_thread(server.create_endpoint_response, "revocation", oauth)
     return answer.response()
 
@@ -215,7 +223,7 @@ async def revoke(request: Request, state: State, server: Server) -> Response:
              openapi_extra=TOKEN_FORM, responses=OAUTH_ERRORS)  # fmt: skip
 async def introspect(request: Request, state: State, server: Server) -> Response:
     """For a confidential client: whether one of its tokens is active, its scope and subject."""
-    oauth = await _request(request, state.settings.base_url)
+    oauth = await _request(request, state)
     answer: Answer = await asyncio.to_thread(
         server.create_endpoint_response, "introspection", oauth
     )
