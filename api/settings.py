@@ -81,6 +81,17 @@ class ApiSettings(BaseSettings):
     )
     clock_skew_seconds: int = Field(default=30, ge=0)
 
+    # OAuth 2.0 for third-party apps (api.oauth).
+    oauth_code_seconds: int = Field(
+        default=60, ge=5, le=600, description="Lifetime of an authorization code (single use)."
+    )
+    oauth_refresh_token_seconds: int = Field(
+        default=30 * 24 * 3600, ge=60, description="Lifetime of an app's refresh token."
+    )
+    oauth_client_rate_limit_per_minute: int = Field(
+        default=6000, ge=1, description="A registered client's own limit, unless set per client."
+    )
+
     # Limits.
     page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=200, ge=1)
