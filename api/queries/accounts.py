@@ -25,45 +25,24 @@ SHARE_DECIMALS = 9  # places of `share_of_supply`
 HISTORY = "account-history"
 LISTINGS_PER_READ = 500
 
-# Energy attributable to the account, per asset: one stream per asset of its share transfers that
-# move the account's balance or the supply (mints and burns) and of its production reports, in log
-# order; running sums over the stream give balance and supply at each report, exactly.
-_HOLDINGS = f"""
-WITH tokens AS (
-    SELECT token, asset_id FROM holders WHERE chain_id = %(chain)s AND account = %(account)s
-), stream AS (
-    SELECT t.asset_id, l.block_number, l.log_index,
-           (CASE WHEN l.args->>'to' = %(account)s THEN (l.args->>'value')::numeric ELSE 0 END
-            - CASE WHEN l.args->>'from' = %(account)s THEN (l.args->>'value')::numeric ELSE 0 END)
-               AS held,
-           (CASE WHEN l.args->>'from' = '{ZERO_ADDRESS}' THEN (l.args->>'value')::numeric ELSE 0 END
-            - CASE WHEN l.args->>'to' = '{ZERO_ADDRESS}' THEN (l.args->>'value')::numeric ELSE 0 END)
-               AS minted,
-           NULL::numeric AS energy
-    FROM tokens t JOIN raw_logs l ON l.chain_id = %(chain)s AND l.address = t.token
-    WHERE l.event = 'Transfer'
-      AND (l.args->>'from' IN (%(account)s, '{ZERO_ADDRESS}')
-           OR l.args->>'to' IN (%(account)s, '{ZERO_ADDRESS}'))
-    UNION ALL
-    SELECT r.asset_id, r.block_number, r.log_index, 0, 0, r.energy_wh
-    FROM tokens t JOIN production_reports r ON r.chain_id = %(chain)s AND r.asset_id = t.asset_id
-), running AS (
-    SELECT asset_id, energy, sum(held) OVER w AS balance, sum(minted) OVER w AS supply
-    FROM stream
-    WINDOW w AS (PARTITION BY asset_id ORDER BY block_number, log_index
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-), energy AS (
-    SELECT asset_id, sum(div(balance * energy, supply)) AS energy_wh,
-           count(*) FILTER (WHERE balance > 0) AS reports_shared
-    FROM running WHERE energy IS NOT NULL AND supply > 0 GROUP BY asset_id
-)
+# Energy attributable to the account, per asset: the holder's running total the indexer settles
+# each time its balance moves (`holders.energy_wh`), plus the periods reported since, over which its
+# balance has not moved. Index lookups only: the holder rows, then a range of `energy_periods`.
+_HOLDINGS = """
 SELECT h.asset_id, a.name, a.symbol, a.status, h.token AS share_token, a.payment_token,
        h.balance, a.total_supply, a.last_price, a.share_price, h.claimable, h.claimed, h.votes,
        h.delegate, h.first_block, h.updated_block,
-       coalesce(e.energy_wh, 0) AS energy_wh, coalesce(e.reports_shared, 0) AS reports_shared
+       h.energy_wh + coalesce(e.energy_wh, 0) AS energy_wh,
+       h.reports_shared + coalesce(e.reports_shared, 0) AS reports_shared
 FROM holdings h
 JOIN assets a ON a.chain_id = h.chain_id AND a.asset_id = h.asset_id
-LEFT JOIN energy e ON e.asset_id = h.asset_id
+LEFT JOIN LATERAL (
+    SELECT sum(div(h.balance * p.energy_wh, p.total_supply)) AS energy_wh,
+           count(*) AS reports_shared
+    FROM energy_periods p
+    WHERE p.chain_id = h.chain_id AND p.asset_id = h.asset_id AND p.seq > h.energy_settled
+      AND p.total_supply > 0 AND h.balance > 0
+) e ON true
 WHERE h.chain_id = %(chain)s AND h.account = %(account)s
 ORDER BY h.asset_id
 """
@@ -243,10 +222,16 @@ async def account_history(
     if asset_id is not None:
         where.append("asset_id = %(asset)s")
         params["asset"] = asset_id
-    branches = " UNION ALL ".join(_BRANCHES[kind] for kind in (kinds or HISTORY_KINDS))
+    # Each branch is ordered and limited by itself (an index scan by account and position that
+    # stops after a page), so a page costs the same however long the account's history is.
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    branches = " UNION ALL ".join(
+        f"(SELECT * FROM ({_BRANCHES[kind]}) AS branch ({_COLUMNS}){condition}"
+        f" ORDER BY block_number DESC, log_index DESC LIMIT %(limit)s)"
+        for kind in (kinds or HISTORY_KINDS)
+    )
     sql = (
-        f"SELECT * FROM ({branches}) AS history ({_COLUMNS})"
-        f"{' WHERE ' + ' AND '.join(where) if where else ''}"
+        f"SELECT * FROM ({branches}) AS history"
         " ORDER BY block_number DESC, log_index DESC LIMIT %(limit)s"
     )
     rows = await db.fetch(sql, params)
