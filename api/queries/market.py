@@ -82,6 +82,11 @@ async def listings(
         if value is not None:
             params[name] = value
             where.append(condition)
+    if status is not None:
+        # The stored status the shown one comes from (an expired listing is stored as open), so
+        # the listings of one status are an index range, not a scan of every listing.
+        params["stored"] = "open" if status == "expired" else status
+        where.append("l.status = %(stored)s")
     rows = await db.fetch(
         f"SELECT l.*, {LISTING_STATUS} AS status_now FROM listings l WHERE " + " AND ".join(where)
         + keyset(columns, key, params, descending=descending)

@@ -71,6 +71,7 @@ def upgrade() -> None:
         CREATE INDEX votes_by_proposal ON votes
             (chain_id, governor, proposal_id, block_number, log_index);
         CREATE INDEX listings_by_seller ON listings (chain_id, seller, listing_id);
+        CREATE INDEX listings_by_status ON listings (chain_id, status, listing_id);
         """
     )
 
@@ -80,7 +81,8 @@ def downgrade() -> None:
         """
         DROP INDEX IF EXISTS raw_logs_transfers_from, raw_logs_transfers_to, raw_logs_by_seller,
             raw_logs_by_tx, raw_logs_by_address_event, claims_by_account, refunds_by_buyer,
-            fills_by_buyer, fills_by_seller, votes_by_voter, listings_by_seller;
+            fills_by_buyer, fills_by_seller, votes_by_voter, listings_by_seller,
+            listings_by_status;
         DROP INDEX IF EXISTS purchases_by_buyer;
         CREATE INDEX purchases_by_buyer ON purchases (chain_id, buyer);
         DROP INDEX IF EXISTS votes_by_proposal;
