@@ -137,8 +137,7 @@ _TRANSFERS = (
     "SELECT {kind}, l.block_number, l.log_index, l.tx_hash, l.block_timestamp, c.asset_id,"
     " (l.args->>'value')::numeric, {n}, {n}, {n}, l.args->>'{other}', {n}, {n}, NULL"
     " FROM raw_logs l JOIN contracts c ON c.chain_id = l.chain_id AND c.address = l.address"
-    " WHERE l.chain_id = %(chain)s AND l.event = 'Transfer' AND l.address IN"
-    " (SELECT token FROM holders WHERE chain_id = %(chain)s AND account = %(account)s)"
+    " AND c.kind = 'share_token' WHERE l.chain_id = %(chain)s AND l.event = 'Transfer'"
     " AND {condition} AND NOT " + _FILL_TRANSFER
 )
 _MARKET = (
