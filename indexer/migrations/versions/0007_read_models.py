@@ -9,8 +9,8 @@
   refunds, fills, votes and listings by position; a transaction's logs; a governor's events of one
   name.
 
-An index built before this revision must be re-projected (`python -m indexer reindex`) to fill the
-holders' running totals.
+An index built before this revision gets its energy periods and running totals computed here from
+its raw logs, once (the scan of every share transfer the reads no longer make).
 
 Revision ID: 0007
 Revises: 0003
@@ -74,6 +74,74 @@ def upgrade() -> None:
         CREATE INDEX listings_by_status ON listings (chain_id, status, listing_id);
         """
     )
+    op.execute("SELECT set_config('indexer.block', '', true)")  # nothing here is journaled
+    op.execute(BACKFILL_PERIODS)
+    op.execute(BACKFILL_HOLDERS)
+    op.execute(SETTLED)
+
+
+ZERO = "'0x0000000000000000000000000000000000000000'"
+
+# Each report in order per asset, with the supply of the moment (mints minus burns before it).
+BACKFILL_PERIODS = f"""
+INSERT INTO energy_periods (chain_id, asset_id, seq, energy_wh, total_supply, updated_block)
+SELECT chain_id, asset_id,
+       row_number() OVER (PARTITION BY chain_id, asset_id ORDER BY block_number, log_index),
+       energy, supply, block_number
+FROM (
+    SELECT s.*, sum(minted) OVER (PARTITION BY chain_id, asset_id ORDER BY block_number, log_index
+                                  ROWS UNBOUNDED PRECEDING) AS supply
+    FROM (
+        SELECT a.chain_id, a.asset_id, l.block_number, l.log_index,
+               CASE WHEN l.args->>'from' = {ZERO} THEN (l.args->>'value')::numeric ELSE 0 END
+               - CASE WHEN l.args->>'to' = {ZERO} THEN (l.args->>'value')::numeric ELSE 0 END
+                   AS minted,
+               NULL::numeric AS energy
+        FROM assets a JOIN raw_logs l ON l.chain_id = a.chain_id AND l.address = a.share_token
+        WHERE l.event = 'Transfer'
+        UNION ALL
+        SELECT chain_id, asset_id, block_number, log_index, 0, energy_wh FROM production_reports
+    ) s
+) r
+WHERE energy IS NOT NULL
+"""
+
+# Each holder's share of every period so far, at its balance of the moment; settled up to now.
+BACKFILL_HOLDERS = """
+WITH reports AS (
+    SELECT chain_id, asset_id, block_number, log_index,
+           row_number() OVER (PARTITION BY chain_id, asset_id ORDER BY block_number, log_index)
+               AS seq
+    FROM production_reports
+), shares AS (
+    SELECT h.chain_id, h.token, h.account,
+           coalesce(sum(div(b.balance * p.energy_wh, p.total_supply)), 0) AS energy_wh,
+           count(*) FILTER (WHERE b.balance > 0) AS reports_shared
+    FROM holders h
+    JOIN reports r ON r.chain_id = h.chain_id AND r.asset_id = h.asset_id
+    JOIN energy_periods p ON p.chain_id = r.chain_id AND p.asset_id = r.asset_id AND p.seq = r.seq
+    CROSS JOIN LATERAL (
+        SELECT coalesce(sum(
+            CASE WHEN l.args->>'to' = h.account THEN (l.args->>'value')::numeric ELSE 0 END
+            - CASE WHEN l.args->>'from' = h.account THEN (l.args->>'value')::numeric ELSE 0 END
+        ), 0) AS balance
+        FROM raw_logs l
+        WHERE l.chain_id = h.chain_id AND l.address = h.token AND l.event = 'Transfer'
+          AND (l.args->>'to' = h.account OR l.args->>'from' = h.account)
+          AND (l.block_number, l.log_index) < (r.block_number, r.log_index)
+    ) b
+    WHERE p.total_supply > 0
+    GROUP BY h.chain_id, h.token, h.account
+)
+UPDATE holders h SET energy_wh = s.energy_wh, reports_shared = s.reports_shared
+FROM shares s
+WHERE s.chain_id = h.chain_id AND s.token = h.token AND s.account = h.account
+"""
+
+SETTLED = """
+UPDATE holders h SET energy_settled = a.report_count FROM assets a
+WHERE a.chain_id = h.chain_id AND a.asset_id = h.asset_id AND a.report_count > 0
+"""
 
 
 def downgrade() -> None:
