@@ -152,16 +152,23 @@ def index_chain(rpc_url: str, deployments: Path, database_url: str) -> dict[str,
     return figures
 
 
-def new_database(server_url: str, old: str | None) -> str:
-    """A fresh `scale_<random>` database (the previous build's is dropped)."""
+def new_database(server_url: str) -> str:
+    """A fresh `scale_<random>` database on the server."""
     if not services.server_answers(server_url):
         raise click.ClickException(f"PostgreSQL at {server_url} does not answer")
+    name = f"scale_{secrets.token_hex(4)}"
     with psycopg.connect(server_url, autocommit=True) as conn:
-        if old:
-            conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(old).path[1:]}" WITH (FORCE)')
-        name = f"scale_{secrets.token_hex(4)}"
         conn.execute(f'CREATE DATABASE "{name}"')
     return urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+
+
+def drop_database(server_url: str, database_url: str) -> None:
+    """Drops a previous build's database (if the server still has it)."""
+    if services.server_answers(server_url):
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                f'DROP DATABASE IF EXISTS "{urlsplit(database_url).path[1:]}" WITH (FORCE)'
+            )
 
 
 def route_paths(url: str, record: dict[str, Any], sample: int) -> dict[str, list[str]]:
@@ -251,7 +258,7 @@ def main(scale: float, reuse: bool, connections: int, duration: float, workers: 
         raise click.ClickException(f"nothing to reuse in {WORKDIR}: run without --reuse first")
     if not reuse:
         if old is not None:
-            new_database(server_url, old["database_url"])  # drops the old one
+            drop_database(server_url, old["database_url"])
         shutil.rmtree(WORKDIR, ignore_errors=True)
         WORKDIR.mkdir(parents=True)
     with anvil(state) as rpc_url:
@@ -264,7 +271,7 @@ def main(scale: float, reuse: bool, connections: int, duration: float, workers: 
             deployments.mkdir()
             record = build_chain(scale, rpc_url, deployments)
             record["deployments"] = str(deployments)
-            record["database_url"] = new_database(server_url, None)
+            record["database_url"] = new_database(server_url)
             record.update(index_chain(rpc_url, deployments, record["database_url"]))
             path.write_text(json.dumps(record))
         with redis_server(redis_url, WORKDIR) as redis:
