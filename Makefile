@@ -52,7 +52,7 @@ PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen ops deploy
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test unit fuzz run indexer api bench-gas bench-indexer \
-	bench-api bench-feed docs docs-check clean ops-check ops-generate image-smoke
+	bench-api bench-feed bench-scale docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -144,6 +144,9 @@ bench-indexer: install compile ## Index N share transfers; compare with fetch-al
 
 bench-api: install compile ## Reads at 64 clients (rps, p50/p99) beside pgbench on the same database
 	$(VENV)/bin/python bench/api_bench.py $(ARGS)
+
+bench-scale: install compile ## A platform-sized chain: build, index from empty, every read on a cache miss (ARGS=--scale 0.01)
+	$(VENV)/bin/python bench/scale_bench.py $(ARGS)
 
 bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered latency p50/p99
 	$(VENV)/bin/python bench/feed_bench.py $(ARGS)

@@ -82,7 +82,7 @@ request = function()
   n = n + 1
   local path = paths[(n %% #paths) + 1]
   if unique then
-    path = path .. "?bench=" .. tid .. "-" .. n
+    path = path .. (path:find("?", 1, true) and "&" or "?") .. "bench=" .. tid .. "-" .. n
   end
   return wrk.format("GET", path)
 end

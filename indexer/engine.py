@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-import sqlalchemy.exc
 
 from indexer import metrics
 from indexer.abi import DEPLOYED_KINDS, Abis
@@ -125,11 +124,7 @@ class Indexer:
                     log.info("chain moved during a fetch; starting again from the checkpoint",
                              extra={"reason": str(change)})  # fmt: skip
                     self.cache.clear()
-                except (
-                    RetryableError,
-                    psycopg.OperationalError,
-                    sqlalchemy.exc.OperationalError,
-                ) as fault:
+                except (RetryableError, psycopg.OperationalError) as fault:
                     self.cache.clear()
                     self.failures += 1
                     metrics.RETRIES.labels(type(fault).__name__).inc()

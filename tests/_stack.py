@@ -40,7 +40,7 @@ ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 COMPARED = (
     "raw_logs", "contracts", "assets", "holders", "meters", "listings", "proposals",
     "identities", "roles", "platform", "payment_tokens", "purchases", "refunds",
-    "revenue_deposits", "revenue_claims", "production_reports", "votes", "fills",
+    "revenue_deposits", "revenue_claims", "production_reports", "votes", "fills", "energy_periods",
 )  # fmt: skip
 
 
