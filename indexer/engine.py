@@ -16,15 +16,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import sqlalchemy.exc
 
 from indexer import metrics
 from indexer.abi import DEPLOYED_KINDS, Abis
+from indexer.batch import Followed, discover, followed_with, project
 from indexer.committer import Committer
-from indexer.decode import UNKNOWN, Decoder, published
+from indexer.decode import Decoder
 from indexer.exceptions import (
     ChainChanged,
     ConfigurationError,
@@ -33,9 +34,8 @@ from indexer.exceptions import (
     RetryableError,
 )
 from indexer.fetch import Batch, Prefetcher, RangeFetcher
-from indexer.handlers import HANDLERS_BY_KIND, TransferRun
 from indexer.heads import HeadWatcher
-from indexer.projection import EntityCache, Event, Projection
+from indexer.projection import EntityCache, Projection
 from indexer.publish import Publisher
 from indexer.rpc import RpcClient
 from indexer.settings import LOCAL_CHAIN_IDS, IndexerSettings
@@ -43,6 +43,16 @@ from indexer.store import BatchWrite, Store
 
 log = logging.getLogger("indexer.engine")
 Checkpoint = tuple[int, str] | None
+
+
+class CommitNote(NamedTuple):
+    """What the loop needs after a batch is committed (metrics, progress, publishing)."""
+
+    from_block: int
+    started: float  # time.monotonic() when the batch began to be prepared
+    events: list[dict[str, Any]] | None  # to publish; None when over the publish limit
+    total: int  # logs of the followed contracts
+    replan: bool  # new contracts are followed: plan the next ranges again
 
 
 def deployed_contracts(
@@ -255,10 +265,10 @@ class Indexer:
                     committer.drain()
                     self._undo_reorg(checkpoint, head)
                     break
-                write, note, restart = self._prepare(batch, checkpoint, contracts, fetcher)
+                write, note = self._prepare(batch, checkpoint, contracts, fetcher)
                 committer.submit(write, note)
                 checkpoint = (write.to_block, write.to_hash)
-                if restart:
+                if note.replan:
                     break
                 self._span = fetcher.span
                 if len(self.cache) > self.cache.limit:
@@ -339,116 +349,60 @@ class Indexer:
 
     # -- one batch -----------------------------------------------------------------------------
 
-    def _prepare(self, batch: Batch, checkpoint: Checkpoint,
-                 contracts: dict[str, tuple[str, int | None]],
-                 fetcher: RangeFetcher) -> tuple[BatchWrite, Any, bool]:  # fmt: skip
-        """Decodes and projects one batch: the rows to commit, a note for after the commit, and
-        whether to re-plan the ranges (new contracts to follow)."""
+    def _prepare(self, batch: Batch, checkpoint: Checkpoint, followed: Followed,
+                 fetcher: RangeFetcher) -> tuple[BatchWrite, CommitNote]:  # fmt: skip
+        """Decodes and projects one batch into the rows to commit and a note for after the commit.
+
+        A batch whose registry creates contracts ends at that block; the contracts' logs in it are
+        fetched now (the note's `replan` tells the loop to plan the next ranges with them).
+        """
         store = self.store
-        assert store is not None and self.chain_id is not None
+        assert store is not None
         started = time.monotonic()
         decoder = self._decoder()
-        discovered = self._discover(batch, contracts, decoder)
+        discovered = discover(batch.logs, followed, decoder)
         if discovered:
-            # The batch ends at the block that created new contracts; their logs in that block are
-            # fetched now, and the ranges after it are planned again with them followed.
-            cut = discovered[0][3]
-            fresh = fetcher.logs(cut, cut, addresses=[a for a, _, _, _ in discovered])
+            cut = discovered[0].block
+            fresh = fetcher.logs(cut, cut, addresses=[c.address for c in discovered])
             kept = [g for g in batch.logs if int(g["blockNumber"], 16) <= cut]
             merged = sorted(kept + fresh,
                             key=lambda g: (int(g["blockNumber"], 16), int(g["logIndex"], 16)))  # fmt: skip
             batch = fetcher.complete(batch.from_block, cut, merged, batch.reversible_from,
                                      batch.headers)  # fmt: skip
+            followed = followed_with(followed, discovered)
             self._span = self.settings.initial_range  # the followed set's density changed
-        projection = Projection(store, self.cache, batch.reversible_from)
-        lines: list[str] = []
-        events: list[dict[str, Any]] | None = []
-        limit = self.settings.publish_limit
-        counts: dict[int, int] = {}
-        chain_id = self.chain_id
         headers = batch.headers
-        by_topic = decoder.by_topic
-        handlers = HANDLERS_BY_KIND
-        transfers = TransferRun()
-        journaled_from = batch.reversible_from
-        current = -1
-        timestamp = 0
-        for raw in batch.logs:  # the hot loop: kept flat on purpose
-            address = raw["address"].lower()
-            known = contracts.get(address)
-            if known is None:
-                continue
-            topics = raw["topics"]
-            data = raw["data"]
-            entry = by_topic.get(topics[0]) if topics else None
-            if entry is None:
-                name, args, text = UNKNOWN, {}, "{}"
-            else:
-                try:
-                    name, (args, text) = entry[0], entry[1](topics, data)
-                except Exception as error:  # malformed data is stored raw, never fatal
-                    name, args, text = decoder.undecodable(entry[0], error)
-            number = int(raw["blockNumber"], 16)
-            if number != current:
-                current = number
-                timestamp = int(headers[number]["timestamp"], 16)
-                counts[number] = 0
-            counts[number] += 1
-            log_index = int(raw["logIndex"], 16)
-            tx_hash = raw["transactionHash"]
-            tx_index = int(raw["transactionIndex"], 16)
-            block_hash = raw["blockHash"]
-            copy_text = text.replace("\\", "\\\\") if "\\" in text else text  # COPY escaping
-            lines.append(
-                f"{chain_id}\t{number}\t{log_index}\t{block_hash}\t{tx_hash}\t{tx_index}\t"
-                f"{address}\t{name}\t{{{','.join(topics)}}}\t{data}\t{copy_text}\t{timestamp}\n"
-            )
-            kind = known[0]
-            if kind == "share_token" and name == "Transfer" and number < journaled_from:
-                # Final blocks: transfers are summed per holder and applied together (same rows,
-                # far fewer row visits); reversible blocks take the handler, block by block.
-                transfers.add(address, known[1], args["from"], args["to"], args["value"], number)
-                event = None
-            else:
-                handler = handlers[kind].get(name)
-                event = Event(number, log_index, block_hash, tx_hash, tx_index, address,
-                              timestamp, kind, known[1], name, args)  # fmt: skip
-                if handler is not None:
-                    transfers.apply(projection)  # what the handler reads must be up to date
-                    projection.begin(number)
-                    handler(projection, event)
-            if events is not None:
-                if event is None:
-                    event = Event(number, log_index, block_hash, tx_hash, tx_index, address,
-                                  timestamp, kind, known[1], name, args)  # fmt: skip
-                events.append(published(event, text))
-                if len(events) > limit:
-                    events = None
-        transfers.apply(projection)
-        groups = projection.finish()
-        to_hash = str(headers[batch.to_block]["hash"])
+        projected = project(
+            batch.logs, followed=followed, decoder=decoder,
+            timestamps={n: int(h["timestamp"], 16) for n, h in headers.items()},
+            projection=Projection(store, self.cache, batch.reversible_from),
+            journaled_from=batch.reversible_from, publish_limit=self.settings.publish_limit,
+        )  # fmt: skip
+        counts = projected.event_counts
         write = BatchWrite(
             expected=checkpoint,
             to_block=batch.to_block,
-            to_hash=to_hash,
+            to_hash=str(headers[batch.to_block]["hash"]),
             chain_head=max(self.node_head, batch.to_block),
-            raw_copy="".join(lines).encode(),
+            raw_copy=projected.raw_copy,
             blocks=[
                 (n, h["hash"], h["parentHash"], int(h["timestamp"], 16), counts.get(n, 0),
                  n >= batch.reversible_from)
                 for n, h in sorted(headers.items())
                 if batch.from_block <= n <= batch.to_block
             ],
-            groups=groups,
-            appends=dict(projection.appends),
-            contracts=discovered,
+            groups=projected.groups,
+            appends=projected.appends,
+            contracts=list(discovered),
             finalized_below=batch.reversible_from - 1 if batch.reversible_from > 0 else None,
         )  # fmt: skip
-        return write, (batch.from_block, started, events, len(lines)), bool(discovered)
+        note = CommitNote(batch.from_block, started, projected.events, projected.total,
+                          replan=bool(discovered))  # fmt: skip
+        return write, note
 
-    def _after_commit(self, write: BatchWrite, note: Any) -> None:
+    def _after_commit(self, write: BatchWrite, note: CommitNote) -> None:
         """Metrics, progress, publishing and the caller's callback, once a batch is committed."""
-        from_block, started, events, count = note
+        from_block, started, events, count, _ = note
         elapsed = time.monotonic() - started
         metrics.EVENTS.inc(count)
         metrics.set_position(max(self.node_head, write.to_block), write.to_block)
@@ -460,28 +414,6 @@ class Indexer:
                       count)  # fmt: skip
         if self.on_commit is not None:
             self.on_commit(write.to_block)
-
-    def _discover(self, batch: Batch, contracts: dict[str, tuple[str, int | None]],
-                  decoder: Decoder) -> list[tuple[str, str, int | None, int]]:  # fmt: skip
-        """Contracts the registry created in the first block of the batch that creates any."""
-        found: list[tuple[str, str, int | None, int]] = []
-        for raw in batch.logs:
-            topics = raw["topics"]
-            if not topics or topics[0] != decoder.asset_registered:
-                continue
-            if contracts.get(raw["address"].lower(), ("",))[0] != "registry":
-                continue
-            block = int(raw["blockNumber"], 16)
-            if found and block != found[0][3]:
-                break
-            _, args, _ = decoder.decode(topics, raw["data"])
-            for key, kind in (("shareToken", "share_token"), ("governor", "governor"),
-                              ("timelock", "timelock")):  # fmt: skip
-                address = args["contracts"][key]
-                if address not in contracts:
-                    contracts[address] = (kind, args["assetId"])
-                    found.append((address, kind, args["assetId"], block))
-        return found
 
     _decoder_cache: Decoder | None = None
 
