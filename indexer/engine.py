@@ -22,7 +22,6 @@ import psycopg
 import sqlalchemy.exc
 
 from indexer import metrics
-from indexer.abi import DEPLOYED_KINDS, Abis
 from indexer.batch import Followed, discover, followed_with, project
 from indexer.committer import Committer
 from indexer.decode import Decoder
@@ -38,8 +37,10 @@ from indexer.heads import HeadWatcher
 from indexer.projection import EntityCache, Projection
 from indexer.publish import Publisher
 from indexer.rpc import RpcClient
-from indexer.settings import LOCAL_CHAIN_IDS, IndexerSettings
+from indexer.settings import IndexerSettings
 from indexer.store import BatchWrite, Store
+from infra.abi import DEPLOYED_KINDS, Abis
+from infra.settings import LOCAL_CHAIN_IDS
 
 log = logging.getLogger("indexer.engine")
 Checkpoint = tuple[int, str] | None
@@ -166,7 +167,7 @@ class Indexer:
         if self.chain_id is None:
             self.chain_id = self.rpc.chain_id()
         if self.store is None or self.store._conn is None:
-            from indexer.migrate import upgrade
+            from infra.database.migrate import upgrade
 
             upgrade(self.database_url)
             self.store = Store(self.database_url, self.chain_id)

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from indexer.abi import Abis
 from indexer.batch import project
 from indexer.decode import Decoder
 from indexer.projection import EntityCache, Projection
 from indexer.store import Key, Row, Store
+from infra.abi import Abis
 
 log = logging.getLogger(__name__)
 
