@@ -63,7 +63,8 @@ os.chdir(ROOT)
 sys.path.insert(0, str(ROOT))
 
 from indexer.decode import Decoder  # noqa: E402
-from indexer.engine import Indexer, deployed_contracts  # noqa: E402
+from indexer.deployments import deployed_contracts  # noqa: E402
+from indexer.engine import Indexer  # noqa: E402
 from indexer.fetch import RangeFetcher  # noqa: E402
 from indexer.rpc import RpcClient  # noqa: E402
 from indexer.settings import IndexerSettings  # noqa: E402

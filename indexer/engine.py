@@ -1,7 +1,11 @@
 """The indexing loop: backfill, head following, reorgs, retries and leadership.
 
-    leader lock -> checkpoint -> [prefetch ranges] -> decode + project -> one commit -> publish
+    leader lock -> checkpoint -> [prefetch ranges] -> batch.project -> one commit -> publish
                        ^------------- rollback to the common ancestor on a reorg
+
+The engine keeps the loop; what one batch becomes (rows and messages) is `indexer.batch`, the path
+`reindex` takes too. The deployments file is read by `indexer.deployments`, the progress bar is
+`indexer.progress`.
 
 Everything between two commits can be lost (a crash, a fault) without harm: the loop restarts from
 the committed checkpoint, so each log is committed exactly once.
@@ -10,7 +14,6 @@ the committed checkpoint, so each log is committed exactly once.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import sys
 import threading
@@ -25,6 +28,7 @@ from indexer import metrics
 from indexer.batch import Followed, discover, followed_with, project
 from indexer.committer import Committer
 from indexer.decode import Decoder
+from indexer.deployments import deployed_contracts
 from indexer.exceptions import (
     ChainChanged,
     ConfigurationError,
@@ -34,12 +38,13 @@ from indexer.exceptions import (
 )
 from indexer.fetch import Batch, Prefetcher, RangeFetcher
 from indexer.heads import HeadWatcher
+from indexer.progress import Progress
 from indexer.projection import EntityCache, Projection
 from indexer.publish import Publisher
 from indexer.rpc import RpcClient
 from indexer.settings import IndexerSettings
 from indexer.store import BatchWrite, Store
-from infra.abi import DEPLOYED_KINDS, Abis
+from infra.abi import Abis
 from infra.settings import LOCAL_CHAIN_IDS
 
 log = logging.getLogger("indexer.engine")
@@ -54,27 +59,6 @@ class CommitNote(NamedTuple):
     events: list[dict[str, Any]] | None  # to publish; None when over the publish limit
     total: int  # logs of the followed contracts
     replan: bool  # new contracts are followed: plan the next ranges again
-
-
-def deployed_contracts(
-    settings: IndexerSettings, chain_id: int
-) -> list[tuple[str, str, None, int]]:
-    """The platform contracts of a chain's deployments file: (address, kind, None, block)."""
-    path = settings.deployments_dir / f"{chain_id}.json"
-    try:
-        named = json.loads(path.read_text())["contracts"]
-    except FileNotFoundError as error:
-        raise ConfigurationError(
-            f"no deployments for chain {chain_id}: {path} is missing"
-        ) from error
-    found = [
-        (entry["address"].lower(), DEPLOYED_KINDS[name], None, int(entry["block"]))
-        for name, entry in named.items()
-        if name in DEPLOYED_KINDS and entry.get("block") is not None
-    ]
-    if not any(kind == "registry" for _, kind, _, _ in found):
-        raise ConfigurationError(f"{path} names no AssetRegistry")
-    return found
 
 
 class Indexer:
@@ -100,7 +84,7 @@ class Indexer:
         self.cache = EntityCache()
         self.failures = 0
         self.node_head = 0
-        self.progress: Any = None
+        self.progress = Progress(settings.progress)
         self._span = settings.initial_range
         self._caught_up = False
         self._alarmed = -1e9
@@ -156,8 +140,7 @@ class Indexer:
         finally:
             if heads is not None:
                 heads.close()
-            if self.progress is not None:
-                self.progress.close()
+            self.progress.close()
             if self.store is not None:
                 self.store.close()
             metrics.set_leader(None)
@@ -254,7 +237,7 @@ class Indexer:
             header_chunk=self.settings.header_batch_size,
         )  # fmt: skip
         reversible_from = max(0, head - self.settings.reorg_window + 1)
-        self._progress_start(first, last)
+        self.progress.start(first, last)
         prefetcher = Prefetcher(fetcher, first, last, reversible_from=reversible_from,
                                 depth=self.settings.prefetch_batches)  # fmt: skip
         committer = Committer(store.write, self._after_commit)
@@ -410,7 +393,7 @@ class Indexer:
         if write.blocks and write.blocks[-1][0] == write.to_block:
             metrics.INDEXED_TIMESTAMP.set(write.blocks[-1][3])
         metrics.BATCH_SECONDS.observe(elapsed)
-        self._progress_update(write.to_block - from_block + 1, count)
+        self.progress.update(write.to_block - from_block + 1, count)
         self._publish("added", from_block, write.to_block, (write.to_block, write.to_hash), events,
                       count)  # fmt: skip
         if self.on_commit is not None:
@@ -424,7 +407,7 @@ class Indexer:
             self._decoder_cache = Decoder(self.abis, self.chain_id)
         return self._decoder_cache
 
-    # -- publishing and progress ---------------------------------------------------------------
+    # -- publishing ----------------------------------------------------------------------------
 
     _publisher: Publisher | None = None
 
@@ -437,32 +420,3 @@ class Indexer:
                                         namespace=self.settings.redis_namespace)  # fmt: skip
         self._publisher.publish(status, from_block=first, to_block=last, head=head,
                                 count=count, events=events)  # fmt: skip
-
-    def _progress_start(self, first: int, last: int) -> None:
-        show = self.settings.progress
-        if show is None:
-            import sys
-
-            show = sys.stderr.isatty()
-        if not show or last - first < 1_000:
-            return
-        from tqdm import tqdm
-
-        if self.progress is not None:
-            self.progress.close()
-        self.progress = tqdm(total=last - first + 1, unit="block", unit_scale=True,
-                             desc="backfill", smoothing=0.1)  # fmt: skip
-        self.progress.events = 0
-        self.progress.started = time.monotonic()
-
-    def _progress_update(self, blocks: int, count: int) -> None:
-        bar = self.progress
-        if bar is None:
-            return
-        bar.events += count
-        elapsed = max(1e-9, time.monotonic() - bar.started)
-        bar.set_postfix(events=bar.events, events_per_s=int(bar.events / elapsed), refresh=False)
-        bar.update(blocks)
-        if bar.n >= bar.total:
-            bar.close()
-            self.progress = None
