@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Held for the length of one migration run; PostgreSQL frees it if the process dies, so a crash
@@ -42,7 +44,12 @@ def upgrade(database_url: str, revision: str = "head") -> None:
                 command.upgrade(config, revision)
                 connection.commit()
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-                connection.commit()
+                # A lost connection took the lock with it (it is held by the session): the error
+                # that lost it, not a failed unlock, is what the caller must see (and retry).
+                with contextlib.suppress(SQLAlchemyError):
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK}
+                    )
+                    connection.commit()
     finally:
         engine.dispose()
