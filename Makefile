@@ -47,7 +47,7 @@ OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
 	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
 
 # Python folders to lint: whichever of these exist.
-PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen ops deploy examples)
+PY_DIRS := $(wildcard scripts tests bench infra indexer launcher api docgen ops deploy examples)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 

@@ -33,7 +33,7 @@ from api.routes.dapp import wallet_rpc_url
 from api.security_headers import SecurityHeaders
 from api.settings import ApiSettings
 from api.state import AppState
-from indexer.migrate import upgrade
+from infra.database.migrate import upgrade
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("api.access")

@@ -11,8 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.proxies import parse_networks
-
-ROOT = Path(__file__).resolve().parent.parent
+from infra.settings import ROOT
 
 
 class ApiSettings(BaseSettings):

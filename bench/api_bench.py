@@ -8,7 +8,7 @@ Usage (from any directory; the script changes to the repository root):
 
 The script starts everything itself: an anvil of its own, the demo story on it (`ape run demo`),
 a fresh `apibench_<random>` database on the machine's PostgreSQL (`--server-url`; an embedded one
-through `indexer.services` when that server does not answer), the indexer up to the chain's head
+through `infra.embedded` when that server does not answer), the indexer up to the chain's head
 (`python -m indexer run --until`), and then, for each `--workers` value, the API as a separate
 process (`python -m api --workers N`, rate limits raised out of the way). Another process, `wrk`,
 loads it at `--connections` connections, one endpoint after the other:

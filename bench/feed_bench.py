@@ -23,7 +23,7 @@ arrives. Latency is the difference, over every (transaction, subscriber) pair; p
 arrive are counted as missing. Also printed: when each commit appeared on Redis (indexing alone),
 the first subscriber's latency (indexing, Redis and the hub) and the spread from the first to the
 last subscriber of a transaction (the fan-out). PostgreSQL and Redis are the machine's when they answer (a fresh
-database, dropped at the end), else embedded ones from `indexer.services`. The last line is always
+database, dropped at the end), else embedded ones from `infra.embedded`. The last line is always
 `feed subscribers=<n> p50_ms=<x> p99_ms=<y>`.
 """
 

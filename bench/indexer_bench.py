@@ -30,7 +30,7 @@ Measured in this run, each in a fresh process (peak RSS is that process's own):
 
 The database is a fresh `bench_<random>` on the machine's PostgreSQL (`--server-url`), dropped at
 the end (`--keep-db` keeps it); when that server does not answer, an embedded one is started through
-`indexer.services`. The last line is always
+`infra.embedded`. The last line is always
 `indexer events=<n> events_per_s=<x> fetch_limit_per_s=<y> ratio=<x/y> peak_rss_mb=<m>`, x being
 the launch figure.
 """
@@ -67,14 +67,15 @@ ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)
 sys.path.insert(0, str(ROOT))
 
-from indexer.abi import Abis  # noqa: E402
 from indexer.decode import Decoder  # noqa: E402
-from indexer.engine import Indexer, deployed_contracts  # noqa: E402
+from indexer.deployments import deployed_contracts  # noqa: E402
+from indexer.engine import Indexer  # noqa: E402
 from indexer.fetch import RangeFetcher  # noqa: E402
-from indexer.migrate import upgrade  # noqa: E402
 from indexer.rpc import RpcClient  # noqa: E402
 from indexer.settings import IndexerSettings  # noqa: E402
 from indexer.store import RAW_LOG_COLUMNS  # noqa: E402
+from infra.abi import Abis  # noqa: E402
+from infra.database.migrate import upgrade  # noqa: E402
 
 NETWORK = "ethereum:local:foundry"
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -66,7 +66,7 @@ from api_bench import (  # noqa: E402
     wrk,
 )
 
-from indexer import services  # noqa: E402
+from infra import embedded  # noqa: E402
 
 WORKDIR = ROOT / ".data" / "bench-scale"
 NETWORK = "ethereum:local:foundry"
@@ -154,7 +154,7 @@ def index_chain(rpc_url: str, deployments: Path, database_url: str) -> dict[str,
 
 def new_database(server_url: str) -> str:
     """A fresh `scale_<random>` database on the server."""
-    if not services.server_answers(server_url):
+    if not embedded.server_answers(server_url):
         raise click.ClickException(f"PostgreSQL at {server_url} does not answer")
     name = f"scale_{secrets.token_hex(4)}"
     with psycopg.connect(server_url, autocommit=True) as conn:
@@ -164,7 +164,7 @@ def new_database(server_url: str) -> str:
 
 def drop_database(server_url: str, database_url: str) -> None:
     """Drops a previous build's database (if the server still has it)."""
-    if services.server_answers(server_url):
+    if embedded.server_answers(server_url):
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(
                 f'DROP DATABASE IF EXISTS "{urlsplit(database_url).path[1:]}" WITH (FORCE)'

@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from indexer.abi import Abis
 from indexer.projection import Event
+from infra.abi import Abis
 
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown"

@@ -16,9 +16,8 @@ STATUSES = ("funding", "active", "failed", "decommissioned")
 SUPPORT = ("against", "for", "abstain")
 
 Handler = Callable[[Projection, Event], None]
-HANDLERS: dict[tuple[str, str], Handler] = {}
-# The same handlers by contract kind, then event name (what the engine's loop looks up).
-HANDLERS_BY_KIND: dict[str, dict[str, Handler]] = {
+# The one handler registry: by contract kind, then event name (what `indexer.batch` looks up).
+HANDLERS: dict[str, dict[str, Handler]] = {
     kind: {} for kind in ("registry", "identity", "sale", "oracle", "market", "share_token",
                           "governor", "timelock")
 }  # fmt: skip
@@ -29,8 +28,7 @@ def on(kind: str, *names: str) -> Callable[[Handler], Handler]:
 
     def register(handler: Handler) -> Handler:
         for name in names:
-            HANDLERS[(kind, name)] = handler
-            HANDLERS_BY_KIND[kind][name] = handler
+            HANDLERS[kind][name] = handler
         return handler
 
     return register

@@ -24,7 +24,7 @@ from psycopg import AsyncCursor
 from api.db import Database
 from api.graphql.context import Context
 from api.queries import accounts, assets, events, governance, market, status
-from indexer.migrate import upgrade
+from infra.database.migrate import upgrade
 
 CHAIN = 31337
 ASSETS = 20

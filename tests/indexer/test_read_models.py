@@ -16,7 +16,7 @@ from ape.api import AccountAPI
 from test_reorgs import shuffle, transfer_request
 
 from api.queries.accounts import _HOLDINGS
-from indexer.migrate import alembic_config, sqlalchemy_url, upgrade
+from infra.database.migrate import alembic_config, sqlalchemy_url, upgrade
 from indexer.settings import IndexerSettings
 from scripts._lib import Asset
 

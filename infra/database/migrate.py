@@ -7,13 +7,12 @@ files, the database's from `alembic_version`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-
-from indexer.store import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -75,7 +74,8 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Brings the schema up to `revision` (the latest by default).
 
     Raises:
-        DatabaseUnavailable: The database refused or lost the connection (retryable).
+        psycopg.OperationalError: The database refused or lost the connection (the driver's own
+            error, which callers retry like any lost connection).
     """
     if revision == "head" and is_current(database_url):
         return
@@ -84,12 +84,15 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     try:
         _upgrade(database_url, revision)
     except sqlalchemy.exc.OperationalError as error:
-        raise DatabaseUnavailable(f"database unreachable while migrating: {error}") from error
+        if isinstance(error.orig, psycopg.OperationalError):
+            raise error.orig from error
+        raise
 
 
 def _upgrade(database_url: str, revision: str) -> None:
     from alembic import command
     from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
 
     engine = create_engine(sqlalchemy_url(database_url))
     try:
@@ -102,7 +105,12 @@ def _upgrade(database_url: str, revision: str) -> None:
                 command.upgrade(config, revision)
                 connection.commit()
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-                connection.commit()
+                # A lost connection took the lock with it (it is held by the session): the error
+                # that lost it, not a failed unlock, is what the caller must see (and retry).
+                with contextlib.suppress(SQLAlchemyError):
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK}
+                    )
+                    connection.commit()
     finally:
         engine.dispose()
