@@ -16,8 +16,8 @@ from ape.api import AccountAPI
 from test_reorgs import shuffle, transfer_request
 
 from api.queries.accounts import _HOLDINGS
-from infra.database.migrate import alembic_config, sqlalchemy_url, upgrade
 from indexer.settings import IndexerSettings
+from infra.database.migrate import alembic_config, sqlalchemy_url, upgrade
 from scripts._lib import Asset
 
 ZERO = "0x" + "0" * 40

@@ -48,7 +48,12 @@ class Proposal(SQLModel, table=True):
 
 class Vote(EventRow, table=True):
     __tablename__ = "votes"
-    __table_args__ = (Index("votes_by_proposal", "chain_id", "governor", "proposal_id"),)
+    __table_args__ = (
+        Index(
+            "votes_by_proposal", "chain_id", "governor", "proposal_id", "block_number", "log_index"
+        ),
+        Index("votes_by_voter", "chain_id", "voter", "block_number", "log_index"),
+    )
 
     governor: str = string()
     asset_id: Decimal = u256()

@@ -22,6 +22,8 @@ class Listing(SQLModel, table=True):
             "price_per_share",
             postgresql_where=sql("status = 'open'"),
         ),
+        Index("listings_by_seller", "chain_id", "seller", "listing_id"),
+        Index("listings_by_status", "chain_id", "status", "listing_id"),
         JOURNALED_TABLE,
     )
 
@@ -56,7 +58,11 @@ class MarketSeller(SQLModel, table=True):
 
 class Fill(EventRow, table=True):
     __tablename__ = "fills"
-    __table_args__ = (Index("fills_by_asset", "chain_id", "asset_id", "block_number"),)
+    __table_args__ = (
+        Index("fills_by_asset", "chain_id", "asset_id", "block_number"),
+        Index("fills_by_buyer", "chain_id", "buyer", "block_number", "log_index"),
+        Index("fills_by_seller", "chain_id", "seller", "block_number", "log_index"),
+    )
 
     listing_id: Decimal = u256()
     asset_id: Decimal = u256()

@@ -12,7 +12,9 @@ from infra.database.models.events import EventRow
 
 class Purchase(EventRow, table=True):
     __tablename__ = "purchases"
-    __table_args__ = (Index("purchases_by_buyer", "chain_id", "buyer"),)
+    __table_args__ = (
+        Index("purchases_by_buyer", "chain_id", "buyer", "block_number", "log_index"),
+    )
 
     asset_id: Decimal = u256()
     buyer: str = string()
@@ -24,6 +26,7 @@ class Purchase(EventRow, table=True):
 
 class Refund(EventRow, table=True):
     __tablename__ = "refunds"
+    __table_args__ = (Index("refunds_by_buyer", "chain_id", "buyer", "block_number", "log_index"),)
 
     asset_id: Decimal = u256()
     buyer: str = string()

@@ -8,7 +8,7 @@ from sqlalchemy import Index
 from sqlalchemy import text as sql
 from sqlmodel import SQLModel
 
-from infra.database.models.columns import JOURNALED_TABLE, bigint, string, u256
+from infra.database.models.columns import JOURNALED_TABLE, bigint, integer, string, u256
 from infra.database.models.events import EventRow
 
 
@@ -30,6 +30,24 @@ class Holder(SQLModel, table=True):
     delegate: str | None = string(null=True)
     votes: Decimal = u256(default="0")
     first_block: int = bigint()
+    updated_block: int = bigint()
+    # Energy attributed so far (read models, 0007): settled each time the balance moves.
+    energy_wh: Decimal = u256(default="0")
+    reports_shared: int = integer(default="0")
+    energy_settled: int = integer(default="0")
+
+
+class EnergyPeriod(SQLModel, table=True):
+    """One production report of an asset in order, with the share supply of that moment."""
+
+    __tablename__ = "energy_periods"
+    __table_args__ = JOURNALED_TABLE
+
+    chain_id: int = bigint(key=True)
+    asset_id: Decimal = u256(key=True)
+    seq: int = integer(key=True)
+    energy_wh: Decimal = u256()
+    total_supply: Decimal = u256()
     updated_block: int = bigint()
 
 
@@ -53,6 +71,7 @@ class RevenueClaim(EventRow, table=True):
     __tablename__ = "revenue_claims"
     __table_args__ = (
         Index("claims_by_asset", "chain_id", "asset_id", "block_number", "log_index"),
+        Index("claims_by_account", "chain_id", "account", "block_number", "log_index"),
     )
 
     asset_id: Decimal = u256()

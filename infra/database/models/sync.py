@@ -61,6 +61,31 @@ class RawLog(SQLModel, table=True):
             "log_index",
             postgresql_where=sql("args ? 'assetId'"),
         ),
+        # The read models' lookups (0007): an account's transfers, a seller's listing events, a
+        # transaction's logs, one contract's events of one name.
+        *(
+            Index(
+                f"raw_logs_transfers_{side}",
+                "chain_id",
+                sql(f"(args ->> '{side}')"),
+                "block_number",
+                "log_index",
+                postgresql_where=sql("event = 'Transfer'"),
+            )
+            for side in ("from", "to")
+        ),
+        Index(
+            "raw_logs_by_seller",
+            "chain_id",
+            sql("(args ->> 'seller')"),
+            "block_number",
+            "log_index",
+            postgresql_where=sql("event IN ('Listed', 'ListingCancelled')"),
+        ),
+        Index("raw_logs_by_tx", "chain_id", "tx_hash"),
+        Index(
+            "raw_logs_by_address_event", "chain_id", "address", "event", "block_number", "log_index"
+        ),
     )
 
     chain_id: int = bigint(key=True)
