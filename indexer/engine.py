@@ -23,6 +23,7 @@ import sqlalchemy.exc
 
 from indexer import metrics
 from indexer.abi import DEPLOYED_KINDS, Abis
+from indexer.commit_message import Hops, PublishedEvent, Status
 from indexer.committer import Committer
 from indexer.decode import UNKNOWN, Decoder, published
 from indexer.exceptions import (
@@ -43,6 +44,7 @@ from indexer.store import BatchWrite, Store
 
 log = logging.getLogger("indexer.engine")
 Checkpoint = tuple[int, str] | None
+HEAD_BLOCKS = 4  # ranges shorter than this are fetched and committed without the threads
 
 
 def deployed_contracts(
@@ -93,6 +95,7 @@ class Indexer:
         self._span = settings.initial_range
         self._caught_up = False
         self._alarmed = -1e9
+        self._heads: HeadWatcher | None = None
 
     # -- the outer loop ------------------------------------------------------------------------
 
@@ -116,7 +119,7 @@ class Indexer:
                 try:
                     self._start()
                     if heads is None and self.settings.use_websocket:
-                        heads = HeadWatcher(self.settings.rpc_url)
+                        heads = self._heads = HeadWatcher(self.settings.rpc_url)
                     if not self._lead(stop):
                         return
                     if self._follow(stop, until, heads):
@@ -233,9 +236,13 @@ class Indexer:
 
     def _run_ranges(self, stop: threading.Event, checkpoint: Checkpoint, first: int, last: int,
                     head: int) -> None:  # fmt: skip
-        """Indexes [first, last]: fetch thread -> decode and project here -> commit thread."""
+        """Indexes [first, last]: fetch thread -> decode and project here -> commit thread; a few
+        blocks at the head are done in this thread alone."""
         store = self.store
         assert store is not None
+        if last - first < HEAD_BLOCKS:
+            self._run_at_head(checkpoint, first, last, head)
+            return
         contracts = store.contracts()
         fetcher = RangeFetcher(
             self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
@@ -271,6 +278,31 @@ class Indexer:
         finally:
             committer.close()
             prefetcher.close()
+
+    def _run_at_head(self, checkpoint: Checkpoint, first: int, last: int, head: int) -> None:
+        """Fetches, prepares, commits and publishes [first, last] (or its first part) in this
+        thread: following the head, the threads' hand-offs cost more time than they save."""
+        store = self.store
+        assert store is not None
+        contracts = store.contracts()
+        fetcher = RangeFetcher(
+            self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
+            target_logs=self.settings.target_logs_per_request,
+            header_chunk=self.settings.header_batch_size,
+        )  # fmt: skip
+        batch = fetcher.fetch(first, last, max(0, head - self.settings.reorg_window + 1))
+        if not self._parent_matches(batch, checkpoint):
+            self._undo_reorg(checkpoint, head)
+            return
+        try:
+            write, note, _ = self._prepare(batch, checkpoint, contracts, fetcher)
+            store.write(write)
+        except BaseException:
+            self.cache.clear()  # it may hold changes that were never committed
+            raise
+        self._after_commit(write, note)
+        if len(self.cache) > self.cache.limit:
+            self.cache.trim()
 
     def _parent_matches(self, batch: Batch, checkpoint: Checkpoint) -> bool:
         header = batch.headers.get(batch.from_block)
@@ -308,13 +340,15 @@ class Indexer:
         ancestor, ancestor_hash = self._common_ancestor(min(checkpoint[0], head))
         self.cache.clear()
         removed = store.rollback_to(ancestor, ancestor_hash)
+        hops = Hops(head=None if self._heads is None else self._heads.latest(),
+                    committed=time.time())  # fmt: skip
         metrics.REORGS.inc()
         metrics.REMOVED.inc(len(removed))
         log.warning("reorg undone", extra={"ancestor": ancestor, "old_head": checkpoint[0],
                                            "depth": checkpoint[0] - ancestor,
                                            "removed_events": len(removed)})  # fmt: skip
         self._publish("removed", ancestor + 1, checkpoint[0], (ancestor, ancestor_hash),
-                      [dict(r, status="removed") for r in removed], len(removed))  # fmt: skip
+                      [PublishedEvent(**r) for r in removed], len(removed), hops)  # fmt: skip
 
     def _common_ancestor(self, start: int) -> tuple[int, str]:
         store = self.store
@@ -347,6 +381,9 @@ class Indexer:
         store = self.store
         assert store is not None and self.chain_id is not None
         started = time.monotonic()
+        hops = Hops(fetched=time.time())
+        if self._heads is not None:
+            hops.head = self._heads.arrived(batch.to_block)
         decoder = self._decoder()
         discovered = self._discover(batch, contracts, decoder)
         if discovered:
@@ -362,7 +399,7 @@ class Indexer:
             self._span = self.settings.initial_range  # the followed set's density changed
         projection = Projection(store, self.cache, batch.reversible_from)
         lines: list[str] = []
-        events: list[dict[str, Any]] | None = []
+        events: list[PublishedEvent] | None = []
         limit = self.settings.publish_limit
         counts: dict[int, int] = {}
         chain_id = self.chain_id
@@ -444,11 +481,12 @@ class Indexer:
             contracts=discovered,
             finalized_below=batch.reversible_from - 1 if batch.reversible_from > 0 else None,
         )  # fmt: skip
-        return write, (batch.from_block, started, events, len(lines)), bool(discovered)
+        return write, (batch.from_block, started, events, len(lines), hops), bool(discovered)
 
     def _after_commit(self, write: BatchWrite, note: Any) -> None:
         """Metrics, progress, publishing and the caller's callback, once a batch is committed."""
-        from_block, started, events, count = note
+        from_block, started, events, count, hops = note
+        hops.committed = time.time()
         elapsed = time.monotonic() - started
         metrics.EVENTS.inc(count)
         metrics.set_position(max(self.node_head, write.to_block), write.to_block)
@@ -457,7 +495,7 @@ class Indexer:
         metrics.BATCH_SECONDS.observe(elapsed)
         self._progress_update(write.to_block - from_block + 1, count)
         self._publish("added", from_block, write.to_block, (write.to_block, write.to_hash), events,
-                      count)  # fmt: skip
+                      count, hops)  # fmt: skip
         if self.on_commit is not None:
             self.on_commit(write.to_block)
 
@@ -495,15 +533,15 @@ class Indexer:
 
     _publisher: Publisher | None = None
 
-    def _publish(self, status: str, first: int, last: int, head: tuple[int, str],
-                 events: list[dict[str, Any]] | None, count: int) -> None:  # fmt: skip
+    def _publish(self, status: Status, first: int, last: int, head: tuple[int, str],
+                 events: list[PublishedEvent] | None, count: int, hops: Hops) -> None:  # fmt: skip
         if self._publisher is None:
             assert self.chain_id is not None
             self._publisher = Publisher(self.redis_url, self.chain_id,
                                         limit=self.settings.publish_limit,
                                         namespace=self.settings.redis_namespace)  # fmt: skip
         self._publisher.publish(status, from_block=first, to_block=last, head=head,
-                                count=count, events=events)  # fmt: skip
+                                count=count, events=events, hops=hops)  # fmt: skip
 
     def _progress_start(self, first: int, last: int) -> None:
         show = self.settings.progress
