@@ -31,9 +31,10 @@ The hops (`indexer.commit_message.Hops` and the API's `hops` field; every clock 
 sent -> head (the indexer got the node's new-head notification) -> fetched -> committed ->
 published (on Redis) -> received (by the API process) -> dispatched (encoded once per topic and
 queued for each socket) -> delivered (read by the subscriber: written to its socket plus the
-loopback). Each is printed as p50/p99 over the transactions (delivered: over every pair), with
-`head -> delivered` (the latency issue's target) and each API process's memory per connection
-(its RSS growth while the subscribers connected, divided by its connections). A run against code
+loopback). `--no-hops` leaves them out (smaller messages: the end-to-end figures without the
+measurement's own cost). Each is printed as p50/p99 over the transactions (delivered: over every
+pair), with `head -> delivered` (the latency issue's target) and each API process's memory per
+connection (its RSS growth while the subscribers connected, divided by its connections). A run against code
 whose messages carry no hops prints only the end-to-end figures. PostgreSQL and Redis are the
 machine's when they answer (a fresh database, dropped at the end), else embedded ones from
 `indexer.services`. The last line is always `feed subscribers=<n> p50_ms=<x> p99_ms=<y>`.
@@ -387,13 +388,14 @@ class Stack:
 
 @contextmanager
 def stack(chain: Platform, database_url: str, redis_url: str, workdir: Path, *, connections: int,
-          api_processes: int) -> Iterator[Stack]:  # fmt: skip
+          api_processes: int, hops: bool = True) -> Iterator[Stack]:  # fmt: skip
     """The indexer (caught up with the chain) and the API processes (answering), for one run."""
     namespace = f"feed-bench-{secrets.token_hex(4)}"
     env = dict(os.environ, RPC_URL=chain.rpc_url, DATABASE_URL=database_url, REDIS_URL=redis_url,
                REDIS_NAMESPACE=namespace, DEPLOYMENTS_DIR=chain.deployments_dir,
                PYTHONPATH=str(ROOT), INDEXER_USE_WEBSOCKET="true", INDEXER_POLL_INTERVAL="0.05",
-               API_WS_CONNECTIONS_PER_CLIENT=str(connections + 10), API_WS_HOPS="true")  # fmt: skip
+               API_WS_CONNECTIONS_PER_CLIENT=str(connections + 10),
+               API_WS_HOPS=str(hops).lower())  # fmt: skip
     head = int(_rpc(chain.rpc_url, "eth_blockNumber"), 16)
     indexer_log = workdir / "indexer.log"
     indexer = [sys.executable, "-m", "indexer", "--json-logs", "run", "--no-progress",
@@ -436,10 +438,10 @@ def topic_sets(chain: Platform, count: int) -> list[list[str]]:
 
 def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, count: int,
             transactions: int, interval: float, warmup: int, api_processes: int,
-            client_processes: int) -> str:  # fmt: skip
+            client_processes: int, hops: bool = True) -> str:  # fmt: skip
     """Starts the indexer, the API and the subscribers, sends the transfers, prints the figures."""
     with stack(chain, database_url, redis_url, workdir, connections=count,
-               api_processes=api_processes) as running:  # fmt: skip
+               api_processes=api_processes, hops=hops) as running:  # fmt: skip
         rss_before = [rss_kb(child.pid) for child in running.apis]
         started = time.monotonic()
         clients = Subscribers(running.ws_urls, topic_sets(chain, count), client_processes)
@@ -532,12 +534,14 @@ def _free_port() -> int:
               help="API processes behind the Redis fan-out; subscribers spread over them.")  # fmt: skip
 @click.option("--client-processes", default=None, type=click.IntRange(1, 32),
               help="Subscriber processes [default: one per 2,500 subscribers].")  # fmt: skip
+@click.option("--hops/--no-hops", default=True, show_default=True,
+              help="Messages carry their hop times (the breakdown; larger messages).")  # fmt: skip
 @click.option("--server-url", default=SERVER_URL, show_default=True,
               help="PostgreSQL server to create the bench database on.")  # fmt: skip
 @click.option("--redis-url", default=REDIS_URL, show_default=True,
               help="Redis server (an embedded one when it does not answer).")  # fmt: skip
 def main(subscribers: int, transactions: int, interval: float, warmup: int, api_processes: int,
-         client_processes: int | None, server_url: str, redis_url: str) -> None:  # fmt: skip
+         client_processes: int | None, hops: bool, server_url: str, redis_url: str) -> None:  # fmt: skip
     """Measures how long the WebSocket feed takes to deliver a mined transfer to N subscribers."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * subscribers + 1024)), hard))
@@ -558,7 +562,7 @@ def main(subscribers: int, transactions: int, interval: float, warmup: int, api_
         redis_url = stack.enter_context(redis_server(redis_url, workdir))
         clients = client_processes or max(1, -(-subscribers // 2_500))
         line = measure(chain, database_url, redis_url, workdir, subscribers, transactions,
-                       interval, warmup, api_processes, clients)  # fmt: skip
+                       interval, warmup, api_processes, clients, hops)  # fmt: skip
     click.echo(line)
 
 
