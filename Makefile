@@ -52,7 +52,7 @@ PY_DIRS := $(wildcard scripts tests bench infra indexer launcher api docgen ops 
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test unit fuzz run indexer api bench-gas bench-indexer \
-	bench-api bench-feed bench-scale docs docs-check clean ops-check ops-generate image-smoke
+	bench-api bench-feed bench-scale bench-reorg docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -148,8 +148,11 @@ bench-api: install compile ## Reads at 64 clients (rps, p50/p99) beside pgbench 
 bench-scale: install compile ## A platform-sized chain: build, index from empty, every read on a cache miss (ARGS=--scale 0.01)
 	$(VENV)/bin/python bench/scale_bench.py $(ARGS)
 
-bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered latency p50/p99
+bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered p50/p99, per hop (ARGS="--subscribers 10000 --api-processes 2")
 	$(VENV)/bin/python bench/feed_bench.py $(ARGS)
+
+bench-reorg: install compile ## A reorg undone and its removed messages delivered to 1,000 subscribers (ARGS="--depth 10")
+	$(VENV)/bin/python bench/reorg_bench.py $(ARGS)
 
 docs: install compile ## Regenerate docs/architecture's generated documents (schema, API specs, metrics, contract pages)
 	$(VENV)/bin/python -m docgen

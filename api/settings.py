@@ -104,6 +104,12 @@ class ApiSettings(BaseSettings):
     ws_resume_limit: int = Field(
         default=10_000, ge=1, description="Most events replayed to one resuming client."
     )
+    ws_hops: bool = Field(
+        default=False,
+        description="Add `hops` (when the commit's head notification arrived, was fetched,"
+        " committed, published, received and dispatched here) to live feed messages, for latency"
+        " breakdowns.",
+    )
     graphql_max_depth: int = Field(default=8, ge=1)
     graphql_max_complexity: int = Field(default=500, ge=1)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from indexer.commit_message import PublishedEvent
 from indexer.decode import Decoder, published
 from indexer.handlers import HANDLERS, TransferRun
 from indexer.projection import Event, Projection
@@ -49,7 +50,7 @@ class Projected(NamedTuple):
     event_counts: dict[int, int]
     groups: RowGroups
     appends: dict[str, list[Row]]
-    events: list[dict[str, Any]] | None
+    events: list[PublishedEvent] | None
     total: int
 
 
@@ -90,7 +91,7 @@ def project(
     transfers = TransferRun()
     final_below = journaled_from if journaled_from is not None else 1 << 62
     lines: list[str] = []
-    events: list[dict[str, Any]] | None = None if publish_limit is None else []
+    events: list[PublishedEvent] | None = None if publish_limit is None else []
     limit = publish_limit or 0
     counts: dict[int, int] = {}
     current = -1

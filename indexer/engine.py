@@ -19,12 +19,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import psycopg
 
 from indexer import metrics
 from indexer.batch import Followed, discover, followed_with, project
+from indexer.commit_message import Hops, PublishedEvent, Status
 from indexer.committer import Committer
 from indexer.decode import Decoder
 from indexer.deployments import deployed_contracts
@@ -48,6 +49,7 @@ from infra.settings import LOCAL_CHAIN_IDS
 
 log = logging.getLogger("indexer.engine")
 Checkpoint = tuple[int, str] | None
+HEAD_BLOCKS = 4  # ranges shorter than this are fetched and committed without the threads
 
 
 class CommitNote(NamedTuple):
@@ -55,9 +57,10 @@ class CommitNote(NamedTuple):
 
     from_block: int
     started: float  # time.monotonic() when the batch began to be prepared
-    events: list[dict[str, Any]] | None  # to publish; None when over the publish limit
+    events: list[PublishedEvent] | None  # to publish; None when over the publish limit
     total: int  # logs of the followed contracts
     replan: bool  # new contracts are followed: plan the next ranges again
+    hops: Hops  # when the batch's head arrived and it was fetched (committed is added after)
 
 
 class Indexer:
@@ -87,6 +90,7 @@ class Indexer:
         self._span = settings.initial_range
         self._caught_up = False
         self._alarmed = -1e9
+        self._heads: HeadWatcher | None = None
 
     # -- the outer loop ------------------------------------------------------------------------
 
@@ -110,7 +114,7 @@ class Indexer:
                 try:
                     self._start()
                     if heads is None and self.settings.use_websocket:
-                        heads = HeadWatcher(self.settings.rpc_url)
+                        heads = self._heads = HeadWatcher(self.settings.rpc_url)
                     if not self._lead(stop):
                         return
                     if self._follow(stop, until, heads):
@@ -222,9 +226,13 @@ class Indexer:
 
     def _run_ranges(self, stop: threading.Event, checkpoint: Checkpoint, first: int, last: int,
                     head: int) -> None:  # fmt: skip
-        """Indexes [first, last]: fetch thread -> decode and project here -> commit thread."""
+        """Indexes [first, last]: fetch thread -> decode and project here -> commit thread; a few
+        blocks at the head are done in this thread alone."""
         store = self.store
         assert store is not None
+        if last - first < HEAD_BLOCKS:
+            self._run_at_head(checkpoint, first, last, head)
+            return
         contracts = store.contracts()
         fetcher = RangeFetcher(
             self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
@@ -260,6 +268,31 @@ class Indexer:
         finally:
             committer.close()
             prefetcher.close()
+
+    def _run_at_head(self, checkpoint: Checkpoint, first: int, last: int, head: int) -> None:
+        """Fetches, prepares, commits and publishes [first, last] (or its first part) in this
+        thread: following the head, the threads' hand-offs cost more time than they save."""
+        store = self.store
+        assert store is not None
+        contracts = store.contracts()
+        fetcher = RangeFetcher(
+            self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
+            target_logs=self.settings.target_logs_per_request,
+            header_chunk=self.settings.header_batch_size,
+        )  # fmt: skip
+        batch = fetcher.fetch(first, last, max(0, head - self.settings.reorg_window + 1))
+        if not self._parent_matches(batch, checkpoint):
+            self._undo_reorg(checkpoint, head)
+            return
+        try:
+            write, note = self._prepare(batch, checkpoint, contracts, fetcher)
+            store.write(write)
+        except BaseException:
+            self.cache.clear()  # it may hold changes that were never committed
+            raise
+        self._after_commit(write, note)
+        if len(self.cache) > self.cache.limit:
+            self.cache.trim()
 
     def _parent_matches(self, batch: Batch, checkpoint: Checkpoint) -> bool:
         header = batch.headers.get(batch.from_block)
@@ -297,13 +330,15 @@ class Indexer:
         ancestor, ancestor_hash = self._common_ancestor(min(checkpoint[0], head))
         self.cache.clear()
         removed = store.rollback_to(ancestor, ancestor_hash)
+        hops = Hops(head=None if self._heads is None else self._heads.latest(),
+                    committed=time.time())  # fmt: skip
         metrics.REORGS.inc()
         metrics.REMOVED.inc(len(removed))
         log.warning("reorg undone", extra={"ancestor": ancestor, "old_head": checkpoint[0],
                                            "depth": checkpoint[0] - ancestor,
                                            "removed_events": len(removed)})  # fmt: skip
         self._publish("removed", ancestor + 1, checkpoint[0], (ancestor, ancestor_hash),
-                      [dict(r, status="removed") for r in removed], len(removed))  # fmt: skip
+                      [PublishedEvent(**r) for r in removed], len(removed), hops)  # fmt: skip
 
     def _common_ancestor(self, start: int) -> tuple[int, str]:
         store = self.store
@@ -338,6 +373,9 @@ class Indexer:
         store = self.store
         assert store is not None
         started = time.monotonic()
+        hops = Hops(fetched=time.time())
+        if self._heads is not None:
+            hops.head = self._heads.arrived(batch.to_block)
         decoder = self._decoder()
         discovered = discover(batch.logs, followed, decoder)
         if discovered:
@@ -376,12 +414,13 @@ class Indexer:
             finalized_below=batch.reversible_from - 1 if batch.reversible_from > 0 else None,
         )  # fmt: skip
         note = CommitNote(batch.from_block, started, projected.events, projected.total,
-                          replan=bool(discovered))  # fmt: skip
+                          replan=bool(discovered), hops=hops)  # fmt: skip
         return write, note
 
     def _after_commit(self, write: BatchWrite, note: CommitNote) -> None:
         """Metrics, progress, publishing and the caller's callback, once a batch is committed."""
-        from_block, started, events, count, _ = note
+        from_block, started, events, count, _, hops = note
+        hops.committed = time.time()
         elapsed = time.monotonic() - started
         metrics.EVENTS.inc(count)
         metrics.set_position(max(self.node_head, write.to_block), write.to_block)
@@ -390,7 +429,7 @@ class Indexer:
         metrics.BATCH_SECONDS.observe(elapsed)
         self.progress.update(write.to_block - from_block + 1, count)
         self._publish("added", from_block, write.to_block, (write.to_block, write.to_hash), events,
-                      count)  # fmt: skip
+                      count, hops)  # fmt: skip
         if self.on_commit is not None:
             self.on_commit(write.to_block)
 
@@ -406,12 +445,12 @@ class Indexer:
 
     _publisher: Publisher | None = None
 
-    def _publish(self, status: str, first: int, last: int, head: tuple[int, str],
-                 events: list[dict[str, Any]] | None, count: int) -> None:  # fmt: skip
+    def _publish(self, status: Status, first: int, last: int, head: tuple[int, str],
+                 events: list[PublishedEvent] | None, count: int, hops: Hops) -> None:  # fmt: skip
         if self._publisher is None:
             assert self.chain_id is not None
             self._publisher = Publisher(self.redis_url, self.chain_id,
                                         limit=self.settings.publish_limit,
                                         namespace=self.settings.redis_namespace)  # fmt: skip
         self._publisher.publish(status, from_block=first, to_block=last, head=head,
-                                count=count, events=events)  # fmt: skip
+                                count=count, events=events, hops=hops)  # fmt: skip

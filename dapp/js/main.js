@@ -96,10 +96,14 @@ async function chainStatus() {
   $("#chain-status").textContent = `Chain ${status.chain_id} · block ${status.indexed_block} indexed`;
 }
 
+// One refresh per commit: its messages arrive together, within a few milliseconds; the REST reads
+// then already answer for the new block (the API reads the indexed block for each cached read).
+const LIVE_COALESCE_MS = 25;
+
 function live(names) {
   follow(names, () => {
     clearTimeout(pending);
-    pending = setTimeout(() => refresh().catch(() => {}), 300);
+    pending = setTimeout(() => refresh().catch(() => {}), LIVE_COALESCE_MS);
   });
 }
 
