@@ -14,11 +14,10 @@ from api.pagination import InvalidCursor, Page
 from api.problems import Problem
 from api.queries import events as queries
 from api.queries.events import Order
-from api.types import AddressIn, Hash
+from api.types import MAX_UINT256, AddressIn, Hash
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-MAX_UINT256 = 2**256 - 1
 EventName = Annotated[str, Query(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 
 
