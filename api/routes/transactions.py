@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api.deps import OPTIONAL_SIGN_IN, State, bearer, signed_in
+from api.deps import OPTIONAL_SIGN_IN, NodeDep, State, bearer, signed_in
 from api.models.transactions import (
     ApproveSharesRequest,
     AssetRequest,
@@ -39,13 +39,12 @@ from api.models.transactions import (
     TxRequest,
     VoteRequest,
 )
-from api.node import Node, NodeDep
+from api.node import Node
 from api.problems import MEDIA_TYPE, Problem, ProblemDetail
 from api.queries.operator import stored_reading
 from api.state import AppState
 from api.transactions import actions
 from api.transactions.build import Chain, Plan
-from api.transactions.ranges import OutOfRange
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
@@ -78,11 +77,7 @@ async def _prepare(state: AppState, node: Node, credentials: HTTPAuthorizationCr
             raise Problem(403, "`from` is not the signed-in address: a wallet signs only for "
                           "its own account", "forbidden")  # fmt: skip
     chain = Chain(state, node)
-    try:
-        plan = await action(chain, body)
-    except OutOfRange as error:
-        raise Problem(422, error.reason, "out-of-range") from error
-    return await chain.prepare(plan, body.sender)
+    return await chain.prepare(await action(chain, body), body.sender)
 
 
 @router.post(
