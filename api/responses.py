@@ -13,7 +13,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.state import AppState
+from api.state import AppState, state_of
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -60,7 +60,7 @@ class ServeCached:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            state: AppState | None = getattr(scope["app"].state, "platform", None)
+            state = state_of(scope["app"])
             hit = (
                 None if state is None else state.cache.peek(state.head.version, request_key(scope))
             )

@@ -6,8 +6,10 @@ Side by side, per operation, median microseconds over `--repeat` rounds:
   then eth-abi) against a web3 contract object's `encode_abi`, built from the same compiled ABI,
   for a two-argument call (`PrimarySale.buy`) and the largest struct the builders encode
   (`AssetRegistry.registerAsset`'s parameters);
-- node round trips: `api.node.Node.request` (httpx) against `AsyncWeb3(AsyncHTTPProvider)`, for
-  `eth_blockNumber` and an `eth_call`, on an anvil of this run's own.
+- node round trips, on an anvil of this run's own: a plain httpx JSON-RPC post (the hand-written
+  client `api.node` was) against `api.node.Node` (web3.py's `AsyncHTTPProvider` with a keep-alive
+  session) and against `AsyncWeb3.eth` as it comes (a new connection per request), for
+  `eth_blockNumber` and an `eth_call`.
 
 The builders answer one request with a handful of encodings and two to five node round trips, so
 the figures say what each choice adds to a `/tx/*` request. Needs `.build/__local__.json`
@@ -17,6 +19,7 @@ the figures say what each choice adds to a `/tx/*` request. Needs `.build/__loca
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import statistics
 import subprocess
@@ -97,18 +100,34 @@ def _free_port() -> int:
 
 
 async def round_trips(url: str, *, calls: int, repeat: int) -> list[tuple[str, float, float]]:
-    """(operation, hand-written µs, web3 µs) for node requests on the anvil at `url`."""
+    """(operation, hand-written µs, web3 µs) for node requests on the anvil at `url`: a plain
+    httpx JSON-RPC post (what `api.node` was) against `api.node.Node` (web3.py's provider, our
+    keep-alive session) and against `AsyncWeb3.eth` as it comes (its own session)."""
+    ids = itertools.count(1)
+    client = httpx.AsyncClient(headers={"Content-Type": "application/json"})
     node = Node(url)
     w3 = AsyncWeb3(AsyncHTTPProvider(url))
     call = {"to": ADDRESS, "data": "0x70a08231" + "00" * 32}
     target = {"to": Web3.to_checksum_address(ADDRESS), "data": call["data"]}
+
+    async def plain(method: str, params: list[Any]) -> Any:
+        body = {"jsonrpc": "2.0", "id": next(ids), "method": method, "params": params}
+        return (await client.post(url, json=body)).json()["result"]
+
     try:
-        if int(await node.request("eth_blockNumber"), 16) != await w3.eth.block_number:
-            raise click.ClickException("the two clients see different heads")
+        heads = {int(await plain("eth_blockNumber", []), 16),
+                 int(await node.request("eth_blockNumber"), 16), await w3.eth.block_number}  # fmt: skip
+        if len(heads) != 1:
+            raise click.ClickException("the clients see different heads")
         cases: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[], Awaitable[Any]]]] = [
-            ("rpc eth_blockNumber", lambda: node.request("eth_blockNumber"),
+            ("rpc eth_blockNumber, api.node.Node", lambda: plain("eth_blockNumber", []),
+             lambda: node.request("eth_blockNumber")),
+            ("rpc eth_blockNumber, AsyncWeb3.eth", lambda: plain("eth_blockNumber", []),
              lambda: w3.eth.block_number),
-            ("rpc eth_call", lambda: node.call(call), lambda: w3.eth.call(target)),  # type: ignore[arg-type]
+            ("rpc eth_call, api.node.Node", lambda: plain("eth_call", [call, "latest"]),
+             lambda: node.call(call)),
+            ("rpc eth_call, AsyncWeb3.eth", lambda: plain("eth_call", [call, "latest"]),
+             lambda: w3.eth.call(target)),  # type: ignore[arg-type]
         ]  # fmt: skip
         rows = []
         for name, hand, web3 in cases:
@@ -116,6 +135,7 @@ async def round_trips(url: str, *, calls: int, repeat: int) -> list[tuple[str, f
                          await _median_us_async(web3, calls=calls, repeat=repeat)))  # fmt: skip
         return rows
     finally:
+        await client.aclose()
         await node.close()
         await w3.provider.disconnect()
 

@@ -22,7 +22,7 @@ from api.graphql.scalars import SCALARS, EthAddress, Long, UInt256
 from api.models.accounts import HistoryItem, HistoryKind, Portfolio
 from api.models.assets import AssetDetail, AssetSummary, FundingState, Kind, Status
 from api.models.events import LogEvent
-from api.models.filters import Place
+from api.models.filters import Blocks, Place
 from api.models.governance import Proposal, ProposalState
 from api.models.market import AssetPrice, Fill, Listing, ListingStatus
 from api.models.status import ChainStatus
@@ -292,8 +292,6 @@ class Query:
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Any:
-        if from_block is not None and to_block is not None and from_block > to_block:
-            raise GraphQLError("fromBlock is after toBlock", extensions={"code": "invalid-range"})
         if tx_hash is not None and (len(tx_hash) != HASH_LENGTH or not tx_hash.startswith("0x")):
             raise GraphQLError(
                 "txHash is 0x and 64 hexadecimal digits", extensions={"code": "invalid-request"}
@@ -304,6 +302,7 @@ class Query:
             )
         state = state_of(info)
         with user_errors():
+            blocks = validated(Blocks, from_block=from_block, to_block=to_block)
             page = await events.events(
                 state.db,
                 chain_id=state.chain_id,
@@ -311,8 +310,8 @@ class Query:
                 address=address,
                 asset_id=asset_id,
                 tx_hash=tx_hash and tx_hash.lower(),
-                from_block=from_block,
-                to_block=to_block,
+                from_block=blocks.from_block,
+                to_block=blocks.to_block,
                 cursor=cursor,
                 limit=page_size(info, limit),
                 **arguments(order=choice("order", order, Order)),

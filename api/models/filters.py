@@ -41,3 +41,17 @@ class Period(BaseModel):
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise InvalidQuery("start must be before end", "invalid-range")
         return self
+
+
+class Blocks(BaseModel):
+    """A block range [from_block, to_block], either side open."""
+
+    from_block: int | None = Field(default=None, ge=0, description="First block (inclusive).")
+    to_block: int | None = Field(default=None, ge=0, description="Last block (inclusive).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        first, last = self.from_block, self.to_block
+        if first is not None and last is not None and first > last:
+            raise InvalidQuery("from_block is after to_block", "invalid-range")
+        return self
