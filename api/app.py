@@ -173,8 +173,8 @@ def _access_log(scope: Scope, status: int, started: float) -> None:
 
 def _mount_static(app: FastAPI) -> None:
     """The files served as they are: the docs' assets and the dApp page."""
-    docs.mount(app)
-    dapp.mount(app)
+    docs.mount_assets(app)
+    dapp.mount_page(app)
 
 
 def create_app(settings: ApiSettings) -> FastAPI:

@@ -55,7 +55,7 @@ class RevalidatedFiles(StaticFiles):
         return response
 
 
-def mount(app: FastAPI) -> None:
+def mount_page(app: FastAPI) -> None:
     """Serves `dapp/` at `/app/` (when the folder is there)."""
     if DAPP.is_dir():
         app.mount("/app", RevalidatedFiles(directory=DAPP, html=True), name="dapp")
