@@ -1,7 +1,7 @@
 """Dependencies of the routes: the shared state and its parts, paging, and the signed-in address.
 
 Every route reaches the process's `AppState` (made by `api.lifespan`) through these typed
-aliases: `State`, `Db`, `Settings`, `NodeDep`, `FaucetDep`.
+aliases: `State`, `Db`, `Settings`, `FaucetDep`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import tokens
 from api.db import Database
 from api.faucet import Faucet
-from api.node import Node
 from api.problems import Problem
 from api.queries.sessions import access_token_revoked
 from api.settings import ApiSettings
@@ -40,17 +39,12 @@ async def get_settings(state: State) -> ApiSettings:
     return state.settings
 
 
-async def get_node(state: State) -> Node:
-    return state.node
-
-
 async def get_faucet(state: State) -> Faucet:
     return state.faucet
 
 
 Db = Annotated[Database, Depends(get_db)]
 Settings = Annotated[ApiSettings, Depends(get_settings)]
-NodeDep = Annotated[Node, Depends(get_node)]
 FaucetDep = Annotated[Faucet, Depends(get_faucet)]
 
 

@@ -5,8 +5,8 @@ a wallet is about to sign (allowances, nonces, a simulation of the call). Two ki
 `NodeUnavailable` (the node did not answer, or answered nonsense: a 503 for the client) and
 `Reverted` (the node ran the call and it reverted: its revert data is decoded for the client).
 
-One `Node` per process, made with the app's state (`AppState.node`) and reached through the
-`api.deps.NodeDep` dependency; sign-in asks it about contract wallets and start-up for the chain id.
+One `Node` per process, made with the app's state (`AppState.node`): the transaction builders reach
+it through their `Chain`, sign-in asks it about contract wallets, start-up for the chain id.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from fastapi import APIRouter, Response
 
-from api.deps import NodeDep, State
+from api.deps import State
 from api.meter_reading import DOMAIN_NAME, DOMAIN_VERSION, reading_typed_data
 from api.models.operator import MeterReading, ReadingIn
 from api.node import NodeUnavailable, RpcError
@@ -65,11 +65,10 @@ READING_ANSWERS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/readings", status_code=201, summary="A meter's signed reading",
              responses=READING_ANSWERS)  # fmt: skip
-async def post_reading(body: ReadingIn, state: State, node: NodeDep,
-                       response: Response) -> MeterReading:  # fmt: skip
+async def post_reading(body: ReadingIn, state: State, response: Response) -> MeterReading:  # fmt: skip
     """Stores the reading for the operator to relay (`GET /operator/readings`, then
     `POST /tx/readings/submit`). Sending the same reading again answers 200."""
-    platform = await Chain(state, node).platform()
+    platform = await Chain(state).platform()
     typed = _typed_data(body, chain_id=state.chain_id, oracle=platform.oracle)
     signer = _signer(body, typed)
     if signer != body.meter:
@@ -88,7 +87,7 @@ async def post_reading(body: ReadingIn, state: State, node: NodeDep,
         raise Problem(422, "the period is empty: periodEnd must come after periodStart",
                       "invalid-period")  # fmt: skip
     try:
-        now = int((await node.latest_block())["timestamp"], 16)
+        now = int((await state.node.latest_block())["timestamp"], 16)
     except (NodeUnavailable, RpcError):
         now = await indexed_time(state.db, chain_id=state.chain_id) or 0
     if body.period_end > now:

@@ -21,7 +21,7 @@ from eth_abi.exceptions import DecodingError
 
 from api.exceptions import InvalidInput, NotFound, Unavailable, WouldRevert
 from api.models.transactions import AssetRef, Prepared, Step, TxParams
-from api.node import Node, NodeUnavailable, Reverted, RpcError, unavailable
+from api.node import NodeUnavailable, Reverted, RpcError, unavailable
 from api.queries.transactions import asset_ref, module_addresses
 from api.transactions.abi import ERC20, AbiError, Abis
 from api.transactions.reverts import Money, RevertContext, decode_revert
@@ -92,13 +92,12 @@ class Chain:
     """The served chain as one request sees it.
 
     Args:
-        state: The app's state (settings, index, chain id).
-        node: The node client.
+        state: The app's state (settings, index, chain id, the node client).
     """
 
-    def __init__(self, state: AppState, node: Node) -> None:
+    def __init__(self, state: AppState) -> None:
         self.state = state
-        self.node = node
+        self.node = state.node
         self.chain_id = state.chain_id
         self._platform: Platform | None = None
 
