@@ -51,7 +51,7 @@ PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen ops deploy
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
-.PHONY: help install compile lint fmt slither gas-check test fuzz run indexer api bench-gas bench-indexer \
+.PHONY: help install compile lint fmt slither gas-check test unit fuzz run indexer api bench-gas bench-indexer \
 	bench-api bench-feed bench-web3 docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
@@ -114,8 +114,11 @@ slither: install ## Static analysis of contracts/ with Slither
 		echo "slither: no contracts yet"; \
 	fi
 
-test: install $(CHROMIUM) lint slither gas-check ops-check compile ## Lint, Slither, gas snapshot check, then `ape test $(ARGS)`
-	ape test $(ARGS)
+test: install $(CHROMIUM) lint slither gas-check ops-check compile ## Lint, Slither, gas snapshot check, ops checks (with tests/ops), then `ape test $(ARGS)` on the rest
+	ape test --ignore=tests/ops $(ARGS)
+
+unit: install ## The unit layer alone: pure logic, no anvil, PostgreSQL or Redis (seconds)
+	$(VENV)/bin/pytest -p no:ape_test --noconftest tests/unit $(ARGS)
 
 # The suite runs each hypothesis property and state machine with a bounded number of examples;
 # this runs the contracts' ones with FUZZ_EXAMPLES each (about a minute per 10 examples per machine).

@@ -37,6 +37,7 @@ from api.routes import (
     me,
     meters,
     operator,
+    statements,
     transactions,
     ws,
 )
@@ -64,6 +65,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     me.router,
     meters.router,
     operator.router,
+    statements.router,
     transactions.router,
     ws.router,
 )

@@ -162,7 +162,10 @@ def _signed(value: int) -> int:
 
 
 def _word_source(kind: str, text: str, offset: int) -> str | None:
-    """Python source decoding the 64-hex-digit word at `offset` of the string named `text`."""
+    """Python source decoding the 64-hex-digit word at `offset` of the string named `text`, or None
+    for a type that is not one word (arrays among them: `uint256[]` is not a `uint256`)."""
+    if kind.endswith("]"):
+        return None
     end = offset + 64
     if kind == "address":
         return f'"0x" + {text}[{offset + 24}:{end}]'

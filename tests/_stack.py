@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -441,34 +442,78 @@ def api_process(
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), **env),
         stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 180  # building the app takes long on a loaded machine
+    wait_healthy(process, url, log)
+    return process, url
+
+
+def wait_healthy(
+    process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 180
+) -> None:
+    """Waits until an API process answers `/healthz` (building the app takes long on a loaded
+    machine); kills it and raises with its log's end when it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
             if requests.get(f"{url}/healthz", timeout=1).ok:
-                return process, url
+                return
         except requests.RequestException:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"the API did not start: {log}")
+            raise RuntimeError(f"the API did not start ({log}):\n{log.read_text()[-2000:]}")
         time.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class DemoEnd:
+    """The chain and deployments record the demo story ends with, to start more chains from."""
+
+    state: str  # anvil_dumpState: accounts, storage, blocks and receipts
+    timestamp: int  # the last block's (the demo moves time forward)
+    records: dict[str, bytes]  # the deployments folder's files
+
+
+_demo_end: list[DemoEnd] = []  # the first story's end, kept for the rest of the session
 
 
 @contextmanager
 def demo_story(deployments: Path) -> Iterator[str]:
     """An anvil of its own after the demo story (`ape run demo`), its deployments record written
-    to `deployments`; yields its RPC URL and stops it afterwards."""
+    to `deployments`; yields its RPC URL and stops it afterwards.
+
+    The story runs once per session (about a minute); later chains load its end state into a new
+    anvil (about a second): the same blocks, hashes, logs and accounts, with time going on from the
+    story's last block.
+    """
     node = Anvil()
-    env = dict(os.environ, APE_FOUNDRY_HOST=node.url, DEPLOYMENTS_DIR=str(deployments))
+    try:
+        if _demo_end:
+            end = _demo_end[0]
+            rpc(node.url, "anvil_loadState", end.state)
+            rpc(node.url, "anvil_setTime", end.timestamp + 1)
+            for name, content in end.records.items():
+                (deployments / name).write_bytes(content)
+        else:
+            _run_demo(node.url, deployments)
+            last = rpc(node.url, "eth_getBlockByNumber", "latest", False)
+            records = {p.name: p.read_bytes() for p in deployments.iterdir() if p.is_file()}
+            _demo_end.append(DemoEnd(rpc(node.url, "anvil_dumpState"),
+                                     int(last["timestamp"], 16), records))  # fmt: skip
+    except BaseException:
+        node.stop()
+        raise
+    try:
+        yield node.url
+    finally:
+        node.stop()
+
+
+def _run_demo(url: str, deployments: Path) -> None:
+    env = dict(os.environ, APE_FOUNDRY_HOST=url, DEPLOYMENTS_DIR=str(deployments))
     ape = Path(sys.executable).parent / "ape"
     done = subprocess.run(
         [str(ape), "run", "demo", "--network", "ethereum:local:foundry"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     if done.returncode != 0:
-        node.stop()
         raise RuntimeError(f"the demo failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    try:
-        yield node.url
-    finally:
-        node.stop()

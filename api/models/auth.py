@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 
-from api.types import Address, Uint256, Uint256In
+from api.types import Address, Uint256, Uint256In, checksum
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -92,6 +92,37 @@ def _unique(ids: list[int]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+MAX_STATEMENT_VIEWERS = 10
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ZERO_ADDRESS = "0x" + "0" * 40
+
+
+def _viewer(value: str) -> str:
+    """An address written with its EIP-55 checksum, lowercase after validation: a grant of access
+    to one's statements is not the place for an unchecked typo."""
+    if not isinstance(value, str) or not _HEX_ADDRESS.match(value):
+        raise ValueError("an address is 0x followed by 40 hexadecimal digits")
+    lower = value.lower()
+    if lower == _ZERO_ADDRESS:
+        raise ValueError("the zero address cannot sign in, so it cannot be a viewer")
+    if checksum(lower) != value:
+        raise ValueError(f"write the address with its EIP-55 checksum: {checksum(lower)}")
+    return lower
+
+
+def _unique_addresses(addresses: list[str]) -> list[str]:
+    return list(dict.fromkeys(addresses))
+
+
+StatementViewer = Annotated[
+    str,
+    AfterValidator(_viewer),
+    WithJsonSchema({"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$",
+                    "description": "An address with its EIP-55 checksum (mixed case).",
+                    "example": "0x90F79bf6EB2c4f870365E785982E1f101E93b906"}),
+]  # fmt: skip
+
+
 class Notifications(BaseModel):
     """What the account wants to hear about, and where."""
 
@@ -119,6 +150,14 @@ class PreferencesIn(BaseModel):
         description="Asset ids (decimal strings), at most 100.",
     )
     notifications: Notifications = Field(default_factory=Notifications)
+    statement_viewers: Annotated[list[StatementViewer], AfterValidator(_unique_addresses)] = Field(
+        default_factory=list,
+        max_length=MAX_STATEMENT_VIEWERS,
+        description="Addresses that may read this account's yearly statements"
+        " (`GET /accounts/{address}/statements/{year}`) once signed in, an accountant's for"
+        f" example: at most {MAX_STATEMENT_VIEWERS}, each with its EIP-55 checksum, not the"
+        " account itself. Replacing the list revokes whoever is left out at once.",
+    )
 
 
 class Preferences(BaseModel):
@@ -128,4 +167,14 @@ class Preferences(BaseModel):
     display_name: str | None
     watchlist: list[Uint256]
     notifications: Notifications
+    statement_viewers: list[Address] = Field(
+        description="Who may read this account's yearly statements besides itself."
+    )
     updated_at: datetime | None = Field(description="None until first saved.")
+
+
+class StatementGrant(BaseModel):
+    """An account whose yearly statements the signed-in account may read."""
+
+    owner: Address
+    granted_at: datetime = Field(description="When the owner last saved its preferences.")

@@ -17,45 +17,22 @@ from api.models.accounts import (
 )
 from api.models.market import Listing
 from api.pagination import Page, page_of
+from api.queries.attribution import ATTRIBUTED_REPORTS, ZERO_ADDRESS
 from api.queries.events import as_int, cursor_key
 from api.queries.market import listings
 
-ZERO_ADDRESS = "0x" + "0" * 40
 SHARE_DECIMALS = 9  # places of `share_of_supply`
 HISTORY = "account-history"
 LISTINGS_PER_READ = 500
 
-# Energy attributable to the account, per asset: one stream per asset of its share transfers that
-# move the account's balance or the supply (mints and burns) and of its production reports, in log
-# order; running sums over the stream give balance and supply at each report, exactly.
+# Each holding with the energy attributable to the account (`api.queries.attribution`).
 _HOLDINGS = f"""
 WITH tokens AS (
     SELECT token, asset_id FROM holders WHERE chain_id = %(chain)s AND account = %(account)s
-), stream AS (
-    SELECT t.asset_id, l.block_number, l.log_index,
-           (CASE WHEN l.args->>'to' = %(account)s THEN (l.args->>'value')::numeric ELSE 0 END
-            - CASE WHEN l.args->>'from' = %(account)s THEN (l.args->>'value')::numeric ELSE 0 END)
-               AS held,
-           (CASE WHEN l.args->>'from' = '{ZERO_ADDRESS}' THEN (l.args->>'value')::numeric ELSE 0 END
-            - CASE WHEN l.args->>'to' = '{ZERO_ADDRESS}' THEN (l.args->>'value')::numeric ELSE 0 END)
-               AS minted,
-           NULL::numeric AS energy
-    FROM tokens t JOIN raw_logs l ON l.chain_id = %(chain)s AND l.address = t.token
-    WHERE l.event = 'Transfer'
-      AND (l.args->>'from' IN (%(account)s, '{ZERO_ADDRESS}')
-           OR l.args->>'to' IN (%(account)s, '{ZERO_ADDRESS}'))
-    UNION ALL
-    SELECT r.asset_id, r.block_number, r.log_index, 0, 0, r.energy_wh
-    FROM tokens t JOIN production_reports r ON r.chain_id = %(chain)s AND r.asset_id = t.asset_id
-), running AS (
-    SELECT asset_id, energy, sum(held) OVER w AS balance, sum(minted) OVER w AS supply
-    FROM stream
-    WINDOW w AS (PARTITION BY asset_id ORDER BY block_number, log_index
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-), energy AS (
-    SELECT asset_id, sum(div(balance * energy, supply)) AS energy_wh,
+), {ATTRIBUTED_REPORTS}, energy AS (
+    SELECT asset_id, sum(attributed_wh) AS energy_wh,
            count(*) FILTER (WHERE balance > 0) AS reports_shared
-    FROM running WHERE energy IS NOT NULL AND supply > 0 GROUP BY asset_id
+    FROM attributed GROUP BY asset_id
 )
 SELECT h.asset_id, a.name, a.symbol, a.status, h.token AS share_token, a.payment_token,
        h.balance, a.total_supply, a.last_price, a.share_price, h.claimable, h.claimed, h.votes,

@@ -28,6 +28,16 @@ async function request(method, path, body) {
 }
 
 export const get = (path) => request("GET", path);
+
+/** A GET whose answer is kept as text (a CSV download, or JSON to save as a file). */
+export async function getText(path, accept) {
+  const headers = { Accept: accept };
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  const answer = await fetch(path, { headers });
+  const text = await answer.text();
+  if (!answer.ok) throw new ApiError(answer.status, text ? JSON.parse(text) : null);
+  return text;
+}
 export const post = (path, body = {}) => request("POST", path, body);
 
 /** Every page of a cursor-paginated list, up to `most` rows. */

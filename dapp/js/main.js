@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { follow } from "./feed.js";
 import { date, energy, esc, percent, power, short, toBase, units, whole } from "./format.js";
 import { productionChart } from "./chart.js";
+import { statementScreen } from "./statement.js";
 import { act, connect, onChange, restore, session, signIn } from "./wallet.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -258,8 +259,10 @@ async function portfolioScreen() {
     api.get(`/accounts/${address}`),
     api.get(`/accounts/${address}/history?limit=20`),
   ]);
+  const statementYear = history.data.length ? new Date(history.data[0].timestamp * 1000).getUTCFullYear() : new Date().getUTCFullYear();
   main.innerHTML = `<h1>Portfolio</h1>
     <p class="muted">${esc(address)} · as of block ${p.indexed_block}</p>
+    <p><a id="statement-link" href="#/statement/${address}/${statementYear}">Yearly statement ${statementYear}</a> <span class="muted">(sign-in needed; printable, CSV and JSON)</span></p>
     <div class="scroll"><table id="holdings"><thead><tr><th>Asset</th><th class="num">Shares</th><th class="num">Value</th><th class="num">Claimable</th><th class="num">Energy yours</th><th class="num">Votes</th><th>Action</th></tr></thead>
     <tbody>${p.holdings.map((h) => {
       const d = decimalsOf(h.asset_id);
@@ -342,11 +345,16 @@ async function route() {
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
   const asset = hash.match(/^#\/asset\/(\d+)$/);
+  const statement = hash.match(/^#\/statement\/(0x[0-9a-fA-F]{40})\/(\d{1,4})$/);
   render = asset ? () => assetScreen(asset[1])
+    : statement ? () => loadAssets().then(() => statementScreen(main, {
+      address: statement[1], year: statement[2], signedIn: session.signedIn, notice,
+      payment: (id) => ({ decimals: decimalsOf(id), symbol: tokenSymbol(id) }),
+    }))
     : hash === "#/portfolio" ? portfolioScreen
     : hash === "#/operator" ? operatorScreen
     : assetsScreen;
-  if (!asset && hash !== "#/portfolio") live(["blocks"]);
+  if (!asset && !statement && hash !== "#/portfolio") live(["blocks"]);
   try {
     await render();
   } catch (error) {

@@ -20,6 +20,9 @@ def asset_ids(demo_index: tuple[str, str]) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
+VIEWER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # anvil account 3, EIP-55 spelling
+
+
 def signed_in(client: TestClient) -> tuple[str, dict[str, str]]:
     account = Account.create()
     return account.address, bearer(sign_in(client, account)["access_token"])
@@ -37,6 +40,7 @@ def test_preferences_are_the_defaults_until_saved(client: TestClient) -> None:
         "watchlist": [],
         "notifications": {"email": None, "on_revenue": False, "on_proposal": False,
                           "on_fill": False},
+        "statement_viewers": [],
         "updated_at": None,
     }  # fmt: skip
 
@@ -90,10 +94,18 @@ def test_put_replaces_the_preferences_whole(client: TestClient, asset_ids: list[
         ({"notifications": {"on_fill": "yes"}}, "notifications.on_fill"),
         ({"notifications": {"on_vote": True}}, "notifications.on_vote"),
         ({"colour": "green"}, "colour"),
+        ({"statement_viewers": [VIEWER.lower()]}, "statement_viewers.0"),
+        ({"statement_viewers": [VIEWER.replace("F79b", "f79b")]}, "statement_viewers.0"),
+        ({"statement_viewers": ["0x" + "0" * 40]}, "statement_viewers.0"),
+        ({"statement_viewers": [VIEWER[:-1]]}, "statement_viewers.0"),
+        ({"statement_viewers": [Account.create().address for _ in range(11)]},
+         "statement_viewers"),
     ],
     ids=["name-too-long", "name-control-char", "too-many-assets", "asset-not-a-number",
          "asset-negative", "asset-fraction", "asset-over-uint256", "watchlist-not-a-list",
-         "email", "email-without-dot", "boolean-as-text", "unknown-notification", "unknown-field"],
+         "email", "email-without-dot", "boolean-as-text", "unknown-notification", "unknown-field",
+         "viewer-without-checksum", "viewer-bad-checksum", "viewer-zero", "viewer-short",
+         "too-many-viewers"],
 )  # fmt: skip
 def test_invalid_preferences_are_422_naming_the_field(
     client: TestClient, body: dict[str, Any], field: str

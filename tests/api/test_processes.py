@@ -7,14 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 from _logs import log_documents
-from _stack import ROOT, free_port
+from _stack import ROOT, free_port, wait_healthy
 from prometheus_client.parser import text_string_to_metric_families
 
 REQUESTS = 120
@@ -46,16 +45,7 @@ def test_two_workers_count_every_request_and_log_ecs_json(
     process = _api({"DATABASE_URL": new_database(), "REDIS_URL": redis_url, "API_CHAIN_ID": "31337",
                     "API_HOST": "127.0.0.1", "API_PORT": str(port)}, log, "--workers", "2")  # fmt: skip
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        wait_healthy(process, url, log)
 
         # A new connection each, from several threads at once: both workers answer some.
         with ThreadPoolExecutor(8) as pool:

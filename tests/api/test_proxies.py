@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 import pytest
 import requests
-from _stack import ROOT, free_port
+from _stack import ROOT, free_port, wait_healthy
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -96,16 +96,7 @@ def served(demo_settings: ApiSettings, logs: Path, **settings: str) -> Iterator[
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, (logs / "api.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "the API did not start"
-            time.sleep(0.2)
+        wait_healthy(process, url, logs / "api.log")
         if time.time() % 60 > 40:  # counts are per minute: keep the test's requests in one
             time.sleep(60 - time.time() % 60 + 0.1)
         yield url

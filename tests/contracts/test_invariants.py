@@ -61,13 +61,13 @@ HOLDINGS = (3_001, 2_503, 1_777, 613, 29)
 AWKWARD_AMOUNTS = (1, 2, 7, 13, 7_922, 7_923, 7_924, 10**6 + 1)
 
 MACHINE_SETTINGS = settings(
-    max_examples=fuzz_examples(25),
+    max_examples=fuzz_examples(12),
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 SALE_SETTINGS = settings(
-    max_examples=fuzz_examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=fuzz_examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

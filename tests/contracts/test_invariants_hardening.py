@@ -45,7 +45,7 @@ from scripts._lib import (
 )
 
 MACHINE_SETTINGS = settings(
-    max_examples=fuzz_examples(5),
+    max_examples=fuzz_examples(3),
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -13,6 +13,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,21 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
                                                      "bought-phone.png", "faucet.png",
                                                      "docs-docs.png", "docs-redoc.png",
                                                      "docs-graphql.png"}  # fmt: skip
+
+
+def test_a_holder_opens_prints_and_downloads_its_yearly_statement(site: Site) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium")
+    keys = anvil_keys()
+    holders = requests.get(f"{site.url}/assets/1/holders?limit=200", timeout=5).json()["data"]
+    holder = next(h["account"].lower() for h in holders if h["account"].lower() in keys)
+    head = rpc(site.rpc_url, "eth_getBlockByNumber", "latest", False)
+    year = datetime.fromtimestamp(int(head["timestamp"], 16), UTC).year - 1  # a whole year
+    env = dict(os.environ, APP_URL=site.url, RPC_URL=site.rpc_url, KEY=keys[holder],
+               YEAR=str(year), SHOTS=str(SHOTS), CHROMIUM=CHROMIUM)  # fmt: skip
+    done = subprocess.run(["node", "tests/dapp/statement.mjs"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    print(done.stdout)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr[-4000:]}"
+    assert "all statement scenarios passed" in done.stdout
+    assert (SHOTS / "statement-print.png").exists() and (SHOTS / "statement.pdf").exists()
