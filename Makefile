@@ -52,7 +52,7 @@ PY_DIRS := $(wildcard scripts tests bench infra indexer launcher api docgen ops 
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test unit fuzz run indexer api bench-gas bench-indexer \
-	bench-api bench-feed bench-scale bench-reorg docs docs-check clean ops-check ops-generate image-smoke
+	bench-api bench-feed bench-scale bench-reorg bench-web3 docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -142,8 +142,32 @@ bench-gas: install ## Run the gas report and refresh bench/gas-snapshot.txt
 bench-indexer: install compile ## Index N share transfers; compare with fetch-alone and COPY-alone
 	$(VENV)/bin/python bench/indexer_bench.py $(ARGS)
 
-bench-api: install compile ## Reads at 64 clients (rps, p50/p99) beside pgbench on the same database
-	$(VENV)/bin/python bench/api_bench.py $(ARGS)
+bench-web3: install compile ## Hand-written ABI encoding and JSON-RPC beside web3.py's, side by side
+	$(VENV)/bin/python bench/web3_bench.py $(ARGS)
+
+# wrk comes from Debian's package with the LuaJIT library it links, unpacked into .tools/ without
+# root (like promtool below); .tools/bin/wrk runs it with that library.
+TOOLS := .tools
+WRK_DEB := 4.1.0-3+b2
+LUAJIT_DEB := 2.1.0~beta3+git20220320+dfsg-4.1+deb12u1
+WRK := $(TOOLS)/bin/wrk
+WRK_DEBS := wrk=$(WRK_DEB) libluajit-5.1-2=$(LUAJIT_DEB)
+
+$(WRK):
+	@command -v apt-get >/dev/null || { echo "wrk comes from Debian's wrk package"; exit 1; }
+	rm -rf $(TOOLS)/download $(TOOLS)/wrk-$(WRK_DEB) && mkdir -p $(TOOLS)/download $(TOOLS)/bin
+	cd $(TOOLS)/download && { apt-get download $(WRK_DEBS) 2>/dev/null || \
+		{ $(SUDO) apt-get update && apt-get download $(WRK_DEBS); }; }
+	for deb in $(TOOLS)/download/*.deb; do dpkg -x "$$deb" $(TOOLS)/wrk-$(WRK_DEB); done
+	rm -rf $(TOOLS)/download
+	printf '%s\n' '#!/bin/sh' 'root="$$(cd "$$(dirname "$$0")/../wrk-$(WRK_DEB)" && pwd)"' \
+		'lib="$$(echo "$$root"/usr/lib/*-linux-gnu)"' \
+		'LD_LIBRARY_PATH="$$lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" exec "$$root/usr/bin/wrk" "$$@"' > $@
+	chmod +x $@
+	{ $@ --version || true; } | grep '^wrk '  # it runs (wrk exits 1 after its usage)
+
+bench-api: install compile $(WRK) ## Reads at 64 clients (rps, p50/p99) beside pgbench on the same database
+	PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH $(VENV)/bin/python bench/api_bench.py $(ARGS)
 
 bench-scale: install compile ## A platform-sized chain: build, index from empty, every read on a cache miss (ARGS=--scale 0.01)
 	$(VENV)/bin/python bench/scale_bench.py $(ARGS)
@@ -173,7 +197,6 @@ gas-check: install ## Fail when gas differs from the committed bench/gas-snapsho
 # promtool comes from Debian's prometheus package, unpacked into .tools/ without installing the
 # service; the other checkers are in the dev group of pyproject.toml (in .venv).
 PROMETHEUS_DEB := 2.42.0+ds-5+deb12u1
-TOOLS := .tools
 PROMTOOL := $(TOOLS)/prometheus-$(PROMETHEUS_DEB)/usr/bin/promtool
 # The Kubernetes version the manifests are validated against; the Prometheus Operator's kinds
 # (ServiceMonitor, PrometheusRule) have no schema there and are checked by tests/ops instead.

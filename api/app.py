@@ -1,42 +1,77 @@
-"""The FastAPI application: state made once per process, every router, errors, limits, metrics.
+"""The FastAPI application: every router, errors, limits, metrics; state from `api.lifespan`.
 
-`create_app(settings)` builds it; `python -m api` serves it with uvicorn. Routers are the modules
-of `api.routes` (each defines `router`), included in name order.
+`create_app(settings)` builds it; `python -m api` serves it with uvicorn. The routers are listed in
+`ROUTERS` (included in that order), the static mounts in `_mount_static`: what the app serves is
+read here, what it starts in `api.lifespan`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import logging
-import pkgutil
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import metrics, openapi, problems, routes
-from api.auth import tokens
-from api.cache import ReadCache
-from api.chain import IndexedHead
-from api.db import Database, RequestBudget
-from api.node import Node, NodeUnavailable, RpcError
+from api import metrics, openapi, problems
+from api.db import RequestBudget
+from api.deps import State
+from api.lifespan import lifespan
 from api.proxies import TrustedProxies, parse_networks
-from api.ratelimit import ActiveClientTokens, RateLimiter, bearer_client, bearer_subject
+from api.ratelimit import ActiveClientTokens, bearer_client, bearer_subject
 from api.responses import ServeCached
+from api.routes import (
+    accounts,
+    assets,
+    auth,
+    dapp,
+    docs,
+    events,
+    faucet,
+    governance,
+    graphql,
+    health,
+    market,
+    me,
+    meters,
+    oauth,
+    operator,
+    statements,
+    transactions,
+    ws,
+)
 from api.routes.dapp import wallet_rpc_url
 from api.security_headers import SecurityHeaders
 from api.settings import ApiSettings
-from api.state import AppState
-from infra.database.migrate import upgrade
+from api.state import state_of
+from infra.exceptions import ConfigurationError
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("api.access")
+
+ROUTERS: tuple[APIRouter, ...] = (
+    accounts.router,
+    assets.router,
+    auth.router,
+    dapp.router,
+    docs.router,
+    events.router,
+    faucet.router,
+    governance.router,
+    graphql.router,
+    health.router,
+    market.router,
+    me.router,
+    meters.router,
+    oauth.router,
+    operator.router,
+    statements.router,
+    transactions.router,
+    ws.router,
+)
+"""Every router of the API, in the order their routes are matched (and listed in OpenAPI)."""
 
 DESCRIPTION = """
 Co-ownership of renewable energy assets: read the indexed state of the platform's contracts
@@ -48,28 +83,6 @@ and prepare **unsigned** transactions for your own wallet to sign.
 * Errors are RFC 9457 problem details.
 * Sign in with Ethereum (`/auth/nonce`, `/auth/verify`) for a bearer token.
 """
-
-
-class ConfigurationError(RuntimeError):
-    """The API cannot start as configured (no database, no chain to serve)."""
-
-
-async def resolve_chain_id(settings: ApiSettings, db: Database, node: Node) -> int:
-    """The chain to serve: the setting, else the index's only chain, else the node's."""
-    if settings.chain_id is not None:
-        return settings.chain_id
-    rows = await db.fetch("SELECT chain_id FROM checkpoints")
-    if len(rows) == 1:
-        return int(rows[0]["chain_id"])
-    if len(rows) > 1:
-        raise ConfigurationError("the index holds several chains: set API_CHAIN_ID")
-    try:
-        return int(await node.request("eth_chainId"), 16)
-    except (NodeUnavailable, RpcError, TypeError, ValueError) as error:
-        raise ConfigurationError(
-            f"no chain to serve: the index is empty and the node at {settings.rpc_url} did not"
-            " answer; set API_CHAIN_ID or start the node"
-        ) from error
 
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -121,12 +134,11 @@ class LimitAndMeasure:
 
     async def _limited(self, scope: Scope) -> Response | None:
         """The 429 answer when the caller is over a limit, else None (the request is counted)."""
-        app_state = scope["app"].state
-        limiter: RateLimiter | None = getattr(app_state, "limiter", None)
-        if limiter is None or scope["path"] in UNLIMITED_PATHS:
+        state = state_of(scope["app"])
+        if state is None or scope["path"] in UNLIMITED_PATHS:
             return None
+        limiter = state.limiter
         settings = self.settings
-        state: AppState = app_state.platform
         authorization = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
         )
@@ -170,80 +182,27 @@ def _access_log(scope: Scope, status: int, started: float) -> None:
     )  # fmt: skip
 
 
-def _include_routers(app: FastAPI) -> None:
-    for module in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
-        loaded = importlib.import_module(f"{routes.__name__}.{module.name}")
-        router = getattr(loaded, "router", None)
-        if router is not None:
-            app.include_router(router, responses=problems.PROBLEM_RESPONSES)
-        mount = getattr(loaded, "mount", None)
-        if mount is not None:
-            mount(app)
+def _mount_static(app: FastAPI) -> None:
+    """The files served as they are: the docs' assets and the dApp page."""
+    docs.mount_assets(app)
+    dapp.mount_page(app)
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
     """The API for a configured database (`settings.database_url` must be set)."""
     if settings.database_url is None:
         raise ConfigurationError("DATABASE_URL is not set (python -m api starts an embedded one)")
-    database_url = settings.database_url
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(upgrade, database_url)
-        db = Database(database_url, size=settings.db_pool_size,
-                      statement_timeout_ms=settings.db_statement_timeout_ms,
-                      pool_timeout=settings.db_pool_timeout_seconds)  # fmt: skip
-        await db.open()
-        redis = (
-            None
-            if settings.redis_url is None
-            else aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
-        )
-        node = Node(settings.rpc_url, timeout=settings.rpc_timeout_seconds)
-        try:
-            chain_id = await resolve_chain_id(settings, db, node)
-            prefix = f"{settings.redis_namespace}:{chain_id}:api"
-            head = IndexedHead(db, chain_id, interval=settings.head_poll_seconds)
-            await head.start()
-            state = AppState(
-                settings=settings,
-                chain_id=chain_id,
-                db=db,
-                redis=redis,
-                head=head,
-                cache=ReadCache(redis, prefix, seconds=settings.cache_seconds),
-                jwt_key=tokens.signing_key(settings),
-                node=node,
-            )
-            app.state.platform = state
-            limiter = app.state.limiter = RateLimiter(redis, prefix)
-            for hook in app.state.startup_hooks:
-                await hook(state)
-            try:
-                yield
-            finally:
-                for hook in reversed(app.state.shutdown_hooks):
-                    await hook(state)
-                await head.stop()
-                await limiter.aclose()
-        finally:
-            await node.close()
-            if redis is not None:
-                await redis.aclose()
-            await db.close()
 
     app = FastAPI(
         title="Energy co-ownership API",
         version="1.0.0",
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=lifespan(settings),
         # Served by api.routes.docs from pinned local assets (no CDN), under a strict policy.
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    app.state.startup_hooks = []
-    app.state.shutdown_hooks = []
     problems.install(app)
     app.add_middleware(ServeCached)  # inside CORS and the limits: they apply to cached answers too
     if settings.cors_origins:
@@ -263,11 +222,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(SecurityHeaders, settings=settings, wallet_rpc_url=wallet_rpc_url(settings))
 
     @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics(request: Request) -> Response:
-        state: AppState = request.app.state.platform
+    async def prometheus_metrics(state: State) -> Response:
         metrics.INDEXED_BLOCK.set(state.head.block)
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    _include_routers(app)
+    for router in ROUTERS:
+        app.include_router(router, responses=problems.PROBLEM_RESPONSES)
+    _mount_static(app)
     openapi.install(app, settings)
     return app

@@ -13,20 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 
 from api.db import Database
+from api.models.status import Head
+from api.queries.status import checkpoint
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Head:
-    """The index's checkpoint and the node's head when it was written."""
-
-    block_number: int
-    block_hash: str
-    chain_head: int
 
 
 class IndexedHead:
@@ -53,13 +45,7 @@ class IndexedHead:
 
     async def refresh(self) -> Head | None:
         """Reads the checkpoint now."""
-        row = await self.db.fetch_one(
-            "SELECT block_number, block_hash, chain_head FROM checkpoints WHERE chain_id = %s",
-            (self.chain_id,),
-        )
-        head = None if row is None else Head(
-            row["block_number"], row["block_hash"], row["chain_head"] or row["block_number"]
-        )  # fmt: skip
+        head = await checkpoint(self.db, chain_id=self.chain_id)
         if head != self.current:
             self.current = head
             self.version = "" if head is None else f"{head.block_number}:{head.block_hash}"

@@ -1,7 +1,8 @@
 """PostgreSQL access for the API: one async connection pool, rows as dicts, uint256 as int.
 
-Every read goes through `Database.fetch` / `fetch_one`; the query functions in `api.queries` hold
-the SQL. `NUMERIC(78,0)` columns load as Python ints, so amounts never pass through floats.
+The SQL lives in the query functions of `api.queries`; they run it through `Database.fetch` /
+`fetch_one` / `execute`, or, for a transaction or a snapshot, on a connection of `Database.pool`.
+`NUMERIC(78,0)` columns load as Python ints, so amounts never pass through floats.
 
 No read can hold a worker's connection at will: every statement runs under PostgreSQL's
 `statement_timeout` (`API_DB_STATEMENT_TIMEOUT_MS`, set when a connection opens), an HTTP request

@@ -1,4 +1,8 @@
-"""Dependencies of the routes: the shared state, paging, and the signed-in address."""
+"""Dependencies of the routes: the shared state and its parts, paging, and the signed-in address.
+
+Every route reaches the process's `AppState` (made by `api.lifespan`) through these typed
+aliases: `State`, `Db`, `Settings`, `FaucetDep`.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,23 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Security
 from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials
 from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
+from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 
 from api.auth import tokens
 from api.db import Database
+from api.faucet import Faucet
 from api.oauth import scopes as scope_names
 from api.oauth import store as oauth_store
 from api.problems import Problem
+from api.queries.sessions import access_token_revoked
 from api.settings import ApiSettings
 from api.state import AppState
 
 
-async def get_state(request: Request) -> AppState:
-    state: AppState = request.app.state.platform
+async def get_state(connection: HTTPConnection) -> AppState:
+    """The app's state (HTTP requests and WebSockets alike)."""
+    state: AppState = connection.app.state.platform
     return state
 
 
@@ -35,8 +43,13 @@ async def get_settings(state: State) -> ApiSettings:
     return state.settings
 
 
+async def get_faucet(state: State) -> Faucet:
+    return state.faucet
+
+
 Db = Annotated[Database, Depends(get_db)]
 Settings = Annotated[ApiSettings, Depends(get_settings)]
+FaucetDep = Annotated[Faucet, Depends(get_faucet)]
 
 
 @dataclass(frozen=True)
@@ -118,10 +131,7 @@ async def _bearer_claims(
             raise Problem(401, "the app's access token was revoked (by the holder, the app, or"
                           " with its client)", "invalid-token", headers=challenge)  # fmt: skip
         return claims
-    revoked = await state.db.fetch_one(
-        "SELECT 1 FROM api_revoked_tokens WHERE token_id = %s", (claims.token_id,)
-    )
-    if revoked is not None:
+    if await access_token_revoked(state.db, token_id=claims.token_id):
         raise Problem(401, "the access token was revoked (signed out)", "invalid-token",
                       headers=challenge)  # fmt: skip
     return claims

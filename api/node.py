@@ -1,24 +1,24 @@
-"""An async JSON-RPC client of the Ethereum node, for the API's simulations and live reads.
+"""The API's client of the Ethereum node (web3.py's `AsyncWeb3`), for simulations and live reads.
 
 The API reads the index for everything it shows; it asks the node only what must be current when
 a wallet is about to sign (allowances, nonces, a simulation of the call). Two kinds of failure:
 `NodeUnavailable` (the node did not answer, or answered nonsense: a 503 for the client) and
 `Reverted` (the node ran the call and it reverted: its revert data is decoded for the client).
 
-One `Node` per process, made with the app's state (`AppState.node`) and reached through the
-`NodeDep` dependency; sign-in asks it about contract wallets and start-up for the chain id.
+One `Node` per process, made with the app's state (`AppState.node`): the transaction builders reach
+it through their `Chain`, sign-in asks it about contract wallets, start-up for the chain id.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-import httpx
-from fastapi import Depends, Request
+import aiohttp
+from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.types import RPCEndpoint
 
-from api.problems import Problem
+from api.exceptions import Unavailable
 
 # JSON-RPC codes of a call that ran and reverted (geth/anvil use 3; some nodes -32000 + data).
 _REVERT_HINTS = ("revert", "execution reverted")
@@ -86,7 +86,12 @@ def revert_data(error: dict[str, Any]) -> bytes | None:
 
 
 class Node:
-    """The node at `url`.
+    """The node at `url`, reached through web3.py (`AsyncWeb3` over its `AsyncHTTPProvider`).
+
+    web3.py frames the JSON-RPC requests and answers; this class classifies the answers (a revert
+    with its data, an error, a node that did not help), which web3.py's own method wrappers would
+    reshape: the builders need the revert data of `eth_call`, `eth_estimateGas` and
+    `eth_simulateV1` alike, as bytes.
 
     Args:
         url: Its HTTP JSON-RPC endpoint.
@@ -95,30 +100,36 @@ class Node:
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-            headers={"Content-Type": "application/json"},
-        )
-        self._ids = itertools.count(1)
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 3.0))
+        self.web3 = AsyncWeb3(AsyncHTTPProvider(url, request_kwargs={"timeout": self._timeout}))
+        self._session: aiohttp.ClientSession | None = None
         self.simulate_supported: bool | None = None
 
     async def close(self) -> None:
         """Closes the pooled connections."""
-        await self._client.aclose()
+        await self.web3.provider.disconnect()
+        self._session = None
+
+    async def _provider(self) -> AsyncHTTPProvider:
+        """The provider, with a session that keeps connections alive (web3.py's default session
+        opens one per request) and leaves HTTP statuses to `request`."""
+        provider: AsyncHTTPProvider = self.web3.provider
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            await provider.cache_async_session(self._session)
+        return provider
 
     async def request(self, method: str, params: Sequence[Any] = ()) -> Any:
         """One call; raises `Reverted`, `RpcError` or `NodeUnavailable`."""
-        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+        provider = await self._provider()
         try:
-            response = await self._client.post(self.url, json=body)
-        except httpx.TimeoutException as error:
+            answer: Any = await provider.make_request(RPCEndpoint(method), list(params))
+        except TimeoutError as error:
             raise NodeUnavailable(f"the node did not answer {method} in time") from error
-        except httpx.HTTPError as error:
+        except aiohttp.ClientResponseError as error:
+            raise NodeUnavailable(f"the node answered HTTP {error.status} to {method}") from error
+        except aiohttp.ClientError as error:
             raise NodeUnavailable(f"the node cannot be reached ({type(error).__name__})") from error
-        if response.status_code >= 500 or response.status_code == 429:
-            raise NodeUnavailable(f"the node answered HTTP {response.status_code} to {method}")
-        try:
-            answer = response.json()
         except ValueError as error:
             raise NodeUnavailable(f"the node's answer to {method} is not JSON") from error
         if not isinstance(answer, dict):
@@ -188,16 +199,8 @@ class Node:
             raise NodeUnavailable("the node's eth_simulateV1 answer has no calls") from error
 
 
-async def get_node(request: Request) -> Node:
-    node: Node = request.app.state.platform.node
-    return node
-
-
-NodeDep = Annotated[Node, Depends(get_node)]
-
-
-def unavailable(error: NodeUnavailable | RpcError) -> Problem:
-    """The 503 answer for a node that did not help (the node's URL is never shown: it may hold
-    a key)."""
-    return Problem(503, f"the Ethereum node is not available: {error}; try again shortly",
-                   "node-unavailable", headers={"Retry-After": "5"})  # fmt: skip
+def unavailable(error: NodeUnavailable | RpcError) -> Unavailable:
+    """The domain error (a 503) for a node that did not help (the node's URL is never shown: it
+    may hold a key)."""
+    return Unavailable(f"the Ethereum node is not available: {error}; try again shortly",
+                       "node-unavailable", retry_after=5)  # fmt: skip

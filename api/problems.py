@@ -1,7 +1,9 @@
 """Errors as RFC 9457 problem details (`application/problem+json`).
 
 Routes and dependencies raise `Problem` (an HTTPException) with a status, a plain-words `detail`
-and a short `type` slug; validation errors list each bad field with its reason.
+and a short `type` slug; code below them raises the domain errors of `api.exceptions`, answered
+here the same way (their class gives the status, their `reason` the slug); validation errors list
+each bad field with its reason.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
 from api.db import DatabaseBusy
+from api.exceptions import ApiError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://docs.energy-coownership.example/problems/"
@@ -122,6 +125,12 @@ def install(app: FastAPI) -> None:
                                     extra=error.extra, headers=error.headers)  # fmt: skip
         return problem_response(request, error.status_code, str(error.detail),
                                 headers=error.headers)  # fmt: skip
+
+    @app.exception_handler(ApiError)
+    async def _domain(request: Request, error: ApiError) -> Response:
+        headers = None if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+        return problem_response(request, error.status, error.detail, error.reason,
+                                extra=error.extra, headers=headers)  # fmt: skip
 
     @app.exception_handler(DatabaseBusy)
     async def _busy(request: Request, error: DatabaseBusy) -> Response:

@@ -15,7 +15,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.state import AppState
+from api.state import AppState, state_of
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 VERSION_KEY = "platform.indexed_version"  # the scope's key for the block `ServeCached` read
@@ -64,7 +64,7 @@ class ServeCached:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            state: AppState | None = getattr(scope["app"].state, "platform", None)
+            state = state_of(scope["app"])
             hit = None
             key = request_key(scope)
             if state is not None and state.cache.holds(key):

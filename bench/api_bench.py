@@ -440,7 +440,7 @@ def main(endpoints: tuple[str, ...], workers: tuple[int, ...], connections: int,
     """Loads the API's reads with wrk at 64 connections and compares with pgbench."""
     if shutil.which("wrk") is None:
         raise click.ClickException(
-            "wrk is not installed: `apt-get install -y wrk` (Debian's package works here)"
+            "wrk is not on PATH: `make bench-api` installs it into .tools/bin (Debian's package)"
         )
     cores = os.cpu_count() or 1
     workers = workers or (cores,)

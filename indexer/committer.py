@@ -34,7 +34,6 @@ class Committer:
         self._queue: queue.Queue[Work | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
-        self.wt = 0.0
         self._thread.start()
 
     def submit(self, batch: BatchWrite, note: Any = None) -> None:
@@ -64,11 +63,7 @@ class Committer:
                     return
                 if self._error is None:
                     batch, note = work
-                    import time as _t
-
-                    a = _t.perf_counter()
                     self._write(batch)
-                    self.wt = getattr(self, "wt", 0.0) + _t.perf_counter() - a
                     self._after(batch, note)
             except BaseException as error:  # handed to the submitting thread
                 self._error = error

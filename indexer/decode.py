@@ -1,4 +1,6 @@
-"""Turns raw logs into `Event`s and raw-log rows; the one path both indexing and re-projection use."""
+"""Decodes a raw log by its topic0 into its event name and arguments (as values and as JSON), and
+shapes an event as it is published; `reindex` decodes through `Decoder.decode`, the engine inlines
+its topic lookup (`Decoder.by_topic`) in the batch loop."""
 
 from __future__ import annotations
 

@@ -20,6 +20,8 @@ from ape.contracts import ContractInstance
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from api import meter_reading
+
 DEPLOYMENTS_DIR = Path(__file__).resolve().parent.parent / "deployments"
 USDC = 10**6  # one unit of a 6-decimal stablecoin
 DAY = 86_400
@@ -205,37 +207,11 @@ def register_asset(platform: Platform, operator: AccountAPI, params: tuple) -> A
     )
 
 
-EIP712_DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-"""The EIP-712 domain fields of every typed message the platform signs (OpenZeppelin's EIP712)."""
-
-
 def reading_typed_data(oracle: ContractInstance, reading: dict[str, int | str]) -> dict[str, Any]:
     """The EIP-712 typed data a meter signs for a reading (as `eth_signTypedData_v4` takes it)."""
-    return {
-        "types": {
-            "EIP712Domain": EIP712_DOMAIN_FIELDS,
-            "Reading": [
-                {"name": "assetId", "type": "uint256"},
-                {"name": "meter", "type": "address"},
-                {"name": "periodStart", "type": "uint64"},
-                {"name": "periodEnd", "type": "uint64"},
-                {"name": "energyWh", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Reading",
-        "domain": {
-            "name": "EnergyProductionOracle",
-            "version": "1",
-            "chainId": chain.chain_id,
-            "verifyingContract": str(oracle.address),
-        },
-        "message": reading,
-    }
+    return meter_reading.reading_typed_data(
+        chain_id=chain.chain_id, oracle=str(oracle.address), message=reading
+    )
 
 
 def sign_reading(

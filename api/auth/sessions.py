@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from redis.exceptions import RedisError
 
 from api.auth import tokens
+from api.queries import sessions as queries
 from api.state import AppState
 
 NONCE_LENGTH = 17  # about 100 bits of letters and digits
@@ -73,15 +74,9 @@ async def new_nonce(state: AppState) -> tuple[str, datetime]:
         except RedisError as error:
             raise StoreUnavailable("Redis did not answer") from error
         return nonce, expires_at
-    await state.db.execute(
-        "INSERT INTO api_siwe_nonces (nonce, chain_id, expires_at) VALUES (%s, %s, %s)",
-        (nonce, state.chain_id, expires_at),
-    )
+    await queries.add_nonce(state.db, chain_id=state.chain_id, nonce=nonce, expires_at=expires_at)
     if random.randrange(_SWEEP_ONE_IN) == 0:
-        await state.db.execute(
-            "DELETE FROM api_siwe_nonces WHERE expires_at < now() - make_interval(secs => %s)",
-            (state.settings.siwe_max_age_seconds,),
-        )
+        await queries.sweep_nonces(state.db, older_than_seconds=state.settings.siwe_max_age_seconds)
     return nonce, expires_at
 
 
@@ -97,18 +92,11 @@ async def spend_nonce(state: AppState, nonce: str) -> Nonce:
             return Nonce.USED if await state.redis.exists(used) else Nonce.UNKNOWN
         except RedisError as error:
             raise StoreUnavailable("Redis did not answer") from error
-    spent = await state.db.fetch_one(
-        "UPDATE api_siwe_nonces SET used_at = now() WHERE nonce = %s AND chain_id = %s"
-        " AND used_at IS NULL AND expires_at > now() RETURNING nonce",
-        (nonce, state.chain_id),
-    )
-    if spent is not None:
+    if await queries.spend_nonce(state.db, chain_id=state.chain_id, nonce=nonce):
         return Nonce.FRESH
-    row = await state.db.fetch_one(
-        "SELECT used_at FROM api_siwe_nonces WHERE nonce = %s AND chain_id = %s",
-        (nonce, state.chain_id),
-    )
-    return Nonce.USED if row is not None and row["used_at"] is not None else Nonce.UNKNOWN
+    if await queries.nonce_used(state.db, chain_id=state.chain_id, nonce=nonce):
+        return Nonce.USED
+    return Nonce.UNKNOWN
 
 
 def _digest(refresh_token: str) -> str:
@@ -122,14 +110,13 @@ async def start(state: AppState, address: str, *, family: str | None = None) -> 
                                   chain_id=state.chain_id)  # fmt: skip
     refresh = secrets.token_urlsafe(32)
     refresh_expires_at = _now() + timedelta(seconds=settings.refresh_token_seconds)
-    await state.db.execute(
-        "INSERT INTO api_refresh_tokens (token_id, address, family, expires_at, chain_id,"
-        " access_token_id) VALUES (%s, %s, %s, %s, %s, %s)",
-        (_digest(refresh), address, family or secrets.token_urlsafe(16), refresh_expires_at,
-         state.chain_id, claims.token_id),
+    await queries.add_refresh_token(
+        state.db, chain_id=state.chain_id, digest=_digest(refresh), address=address,
+        family=family or secrets.token_urlsafe(16), expires_at=refresh_expires_at,
+        access_token_id=claims.token_id,
     )  # fmt: skip
     if random.randrange(_SWEEP_ONE_IN) == 0:
-        await _sweep(state)
+        await queries.sweep_tokens(state.db)
     return Session(access, claims, refresh, refresh_expires_at)
 
 
@@ -141,19 +128,10 @@ async def rotate(state: AppState, refresh_token: str) -> Session:
             which case its whole family is ended first.
     """
     digest = _digest(refresh_token)
-    row = await state.db.fetch_one(
-        "UPDATE api_refresh_tokens SET used_at = now() WHERE token_id = %s AND chain_id = %s"
-        " AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()"
-        " RETURNING address, family",
-        (digest, state.chain_id),
-    )
+    row = await queries.use_refresh_token(state.db, chain_id=state.chain_id, digest=digest)
     if row is not None:
         return await start(state, row["address"], family=row["family"])
-    row = await state.db.fetch_one(
-        "SELECT family, used_at, revoked_at FROM api_refresh_tokens"
-        " WHERE token_id = %s AND chain_id = %s",
-        (digest, state.chain_id),
-    )
+    row = await queries.refresh_token(state.db, chain_id=state.chain_id, digest=digest)
     if row is None:
         raise RefreshRefused("the refresh token is unknown: sign in again")
     if row["revoked_at"] is not None:
@@ -171,14 +149,7 @@ async def rotate(state: AppState, refresh_token: str) -> Session:
 async def end_family(state: AppState, family: str) -> None:
     """Revokes every refresh token of a family and the access tokens issued with them."""
     lifetime = state.settings.access_token_seconds + state.settings.clock_skew_seconds
-    await state.db.execute(
-        "WITH ended AS (UPDATE api_refresh_tokens SET revoked_at = now()"
-        " WHERE family = %(family)s AND revoked_at IS NULL RETURNING access_token_id, created_at)"
-        " INSERT INTO api_revoked_tokens (token_id, expires_at)"
-        " SELECT access_token_id, created_at + make_interval(secs => %(lifetime)s) FROM ended"
-        " WHERE access_token_id IS NOT NULL ON CONFLICT (token_id) DO NOTHING",
-        {"family": family, "lifetime": lifetime},
-    )
+    await queries.revoke_family(state.db, family=family, lifetime_seconds=lifetime)
 
 
 async def end(state: AppState, claims: tokens.Claims) -> None:
@@ -186,22 +157,8 @@ async def end(state: AppState, claims: tokens.Claims) -> None:
     until = datetime.fromtimestamp(claims.expires_at, UTC) + timedelta(
         seconds=state.settings.clock_skew_seconds
     )
-    await state.db.execute(
-        "INSERT INTO api_revoked_tokens (token_id, expires_at) VALUES (%s, %s)"
-        " ON CONFLICT (token_id) DO NOTHING",
-        (claims.token_id, until),
-    )
-    row = await state.db.fetch_one(
-        "SELECT family FROM api_refresh_tokens WHERE access_token_id = %s AND chain_id = %s",
-        (claims.token_id, state.chain_id),
-    )
-    if row is not None:
-        await end_family(state, row["family"])
-
-
-async def _sweep(state: AppState) -> None:
-    """Deletes revocations of tokens expired anyway, and refresh tokens long expired."""
-    await state.db.execute("DELETE FROM api_revoked_tokens WHERE expires_at < now()")
-    await state.db.execute(
-        "DELETE FROM api_refresh_tokens WHERE expires_at < now() - interval '1 day'"
-    )
+    await queries.revoke_access_token(state.db, token_id=claims.token_id, until=until)
+    family = await queries.family_of(state.db, chain_id=state.chain_id,
+                                     access_token_id=claims.token_id)  # fmt: skip
+    if family is not None:
+        await end_family(state, family)

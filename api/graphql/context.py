@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
-from fastapi import Request
 from graphql import GraphQLError
+from pydantic import BaseModel, ValidationError
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.deps import State
+from api.exceptions import ApiError
 from api.models.assets import AssetDetail
 from api.pagination import InvalidCursor
-from api.problems import Problem
 from api.queries.assets import get_assets, token_book
 from api.state import AppState
 
 
 class Context(BaseContext):
-    """The GraphQL context: the request's app state (`request.app.state.platform`), and the
-    request's dataloaders: the assets every resolver of one request asks for, fetched together.
-    """
+    """The GraphQL context: the app's state, and the request's dataloaders: the assets every
+    resolver of one request asks for, fetched together."""
 
     def __init__(self, state: AppState) -> None:
         super().__init__()
@@ -38,13 +38,13 @@ class Context(BaseContext):
         return [found.get(asset_id) for asset_id in asset_ids]
 
 
-async def get_context(request: Request) -> Context:
-    """The context of one GraphQL request."""
-    state: AppState = request.app.state.platform
+async def get_context(state: State) -> Context:
+    """The context of one GraphQL request (a FastAPI dependency: the app's typed state)."""
     return Context(state)
 
 
 Info = strawberry.Info[Context, None]
+M = TypeVar("M", bound=BaseModel)
 
 
 def state_of(info: Info) -> AppState:
@@ -67,17 +67,29 @@ def page_size(info: Info, limit: int | None) -> int:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turns the read model's refusals (bad cursor, problem details) into GraphQL errors."""
+    """Turns the read model's refusals (bad cursor, domain errors) into GraphQL errors."""
     try:
         yield
     except InvalidCursor as error:
         raise GraphQLError(
             f"invalid cursor: {error}", extensions={"code": "invalid-cursor"}
         ) from error
-    except Problem as error:
+    except ApiError as error:
         raise GraphQLError(
-            str(error.detail), extensions={"code": error.kind, "status": error.status_code}
+            error.detail, extensions={"code": error.reason, "status": error.status}
         ) from error
+
+
+def validated(model: type[M], **values: Any) -> M:
+    """The request model of `values` (shared with REST); a malformed value becomes a GraphQL error
+    with code `invalid-request` (contradicting ones raise the model's domain error)."""
+    try:
+        return model(**values)
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise GraphQLError(reasons, extensions={"code": "invalid-request"}) from error
 
 
 def arguments(**values: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types.field import StrawberryField
 
-from api.graphql.context import Info, arguments, page_size, state_of, user_errors
+from api.graphql.context import Info, arguments, page_size, state_of, user_errors, validated
 from api.graphql.convert import to_graphql
 from api.graphql.scalars import EthAddress, Long
 from api.models.assets import (
@@ -24,6 +24,7 @@ from api.models.assets import (
     RevenueClaim,
     RevenueDeposit,
 )
+from api.models.filters import Period
 from api.models.governance import Proposal, ProposalState, Support, Vote
 from api.models.market import Listing
 from api.pagination import Page
@@ -141,16 +142,15 @@ def asset_relations() -> dict[str, StrawberryField]:
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Any:
-        if start is not None and end is not None and start >= end:
-            raise GraphQLError("start must be before end", extensions={"code": "invalid-range"})
         state = state_of(info)
         with user_errors():
+            period = validated(Period, start=start, end=end)
             page = await events.production_reports(
                 state.db,
                 chain_id=state.chain_id,
                 asset_id=root.asset_id,
-                start=start,
-                end=end,
+                start=period.start,
+                end=period.end,
                 cursor=cursor,
                 limit=page_size(info, limit),
                 **arguments(order=choice("order", order, Order)),
@@ -167,17 +167,16 @@ def asset_relations() -> dict[str, StrawberryField]:
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Any:
-        if start is not None and end is not None and start >= end:
-            raise GraphQLError("start must be before end", extensions={"code": "invalid-range"})
         state = state_of(info)
         with user_errors():
+            period = validated(Period, start=start, end=end)
             page = await events.production_buckets(
                 state.db,
                 chain_id=state.chain_id,
                 asset_id=root.asset_id,
                 bucket=choice("bucket", bucket, Bucket),
-                start=start,
-                end=end,
+                start=period.start,
+                end=period.end,
                 cursor=cursor,
                 limit=page_size(info, limit),
                 **arguments(order=choice("order", order, Order)),

@@ -12,8 +12,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.db import DatabaseBusy
+from api.exceptions import ApiError
 from api.graphql import types
-from api.graphql.context import Info, arguments, page_size, state_of, user_errors
+from api.graphql.context import Info, arguments, page_size, state_of, user_errors, validated
 from api.graphql.convert import to_graphql
 from api.graphql.limits import MAX_ALIASES, MAX_TOKENS, Limits
 from api.graphql.relations import Cursor, Limit, Ordering, choice
@@ -21,6 +22,7 @@ from api.graphql.scalars import SCALARS, EthAddress, Long, UInt256
 from api.models.accounts import HistoryItem, HistoryKind, Portfolio
 from api.models.assets import AssetDetail, AssetSummary, FundingState, Kind, Status
 from api.models.events import LogEvent
+from api.models.filters import Blocks, Place
 from api.models.governance import Proposal, ProposalState
 from api.models.market import AssetPrice, Fill, Listing, ListingStatus
 from api.models.status import ChainStatus
@@ -84,15 +86,6 @@ class Account:
         return to_graphql(page, Page[HistoryItem])
 
 
-def _check_country(country: str | None) -> None:
-    if country is not None and (
-        len(country) != 2 or not country.isascii() or not country.isalpha()
-    ):
-        raise GraphQLError(
-            "country is an ISO 3166-1 alpha-2 code", extensions={"code": "invalid-request"}
-        )
-
-
 @strawberry.type(description="The read model of the platform, as indexed from its contracts.")
 class Query:
     """The root of every query."""
@@ -127,11 +120,7 @@ class Query:
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Any:
-        _check_country(country)
-        if location is not None and not 1 <= len(location) <= 100:
-            raise GraphQLError(
-                "location is 1 to 100 characters", extensions={"code": "invalid-request"}
-            )
+        place = validated(Place, country=country, location=location)
         state = state_of(info)
         with user_errors():
             page = await assets.list_assets(
@@ -140,8 +129,8 @@ class Query:
                 tokens=assets.token_book(state.settings.deployments_dir, state.chain_id),
                 kind=choice("kind", kind, Kind),
                 status=choice("status", status, Status),
-                country=country,
-                location=location,
+                country=place.country,
+                location=place.location,
                 operator=operator,
                 funding=choice("funding", funding, FundingState),
                 sort=choice("sort", sort, AssetSort),
@@ -297,8 +286,6 @@ class Query:
         cursor: Cursor = None,
         limit: Limit = None,
     ) -> Any:
-        if from_block is not None and to_block is not None and from_block > to_block:
-            raise GraphQLError("fromBlock is after toBlock", extensions={"code": "invalid-range"})
         if tx_hash is not None and (len(tx_hash) != HASH_LENGTH or not tx_hash.startswith("0x")):
             raise GraphQLError(
                 "txHash is 0x and 64 hexadecimal digits", extensions={"code": "invalid-request"}
@@ -309,6 +296,7 @@ class Query:
             )
         state = state_of(info)
         with user_errors():
+            blocks = validated(Blocks, from_block=from_block, to_block=to_block)
             page = await events.events(
                 state.db,
                 chain_id=state.chain_id,
@@ -316,8 +304,8 @@ class Query:
                 address=address,
                 asset_id=asset_id,
                 tx_hash=tx_hash and tx_hash.lower(),
-                from_block=from_block,
-                to_block=to_block,
+                from_block=blocks.from_block,
+                to_block=blocks.to_block,
                 cursor=cursor,
                 limit=page_size(info, limit),
                 **arguments(order=choice("order", order, Order)),
@@ -329,7 +317,7 @@ def _mask(error: GraphQLError) -> bool:
     """Hides the message of unexpected errors (a database fault), not of refused input."""
     original = error.original_error
     return original is not None and not isinstance(
-        original, GraphQLError | ValueError | DatabaseBusy
+        original, GraphQLError | ValueError | DatabaseBusy | ApiError
     )
 
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, Field
 
 from api.types import Hash
+
+
+@dataclass(frozen=True)
+class Head:
+    """The index's checkpoint and the node's head when it was written."""
+
+    block_number: int
+    block_hash: str
+    chain_head: int
 
 
 class LastReorg(BaseModel):

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from api.chain import Head
 from api.db import Database
-from api.models.status import ChainStatus, LastReorg
+from api.models.status import ChainStatus, Head, LastReorg
+
+
+async def indexed_chains(db: Database) -> list[int]:
+    """The chains the index holds a checkpoint of."""
+    return [int(row["chain_id"]) for row in await db.fetch("SELECT chain_id FROM checkpoints")]
+
+
+async def checkpoint(db: Database, *, chain_id: int) -> Head | None:
+    """The chain's checkpoint (one primary-key read), or None before the first commit."""
+    row = await db.fetch_one(
+        "SELECT block_number, block_hash, chain_head FROM checkpoints WHERE chain_id = %s",
+        (chain_id,),
+    )
+    if row is None:
+        return None
+    return Head(row["block_number"], row["block_hash"], row["chain_head"] or row["block_number"])
 
 
 async def chain_status(db: Database, *, chain_id: int, head: Head | None) -> ChainStatus:

@@ -21,6 +21,7 @@ from api.models.assets import (
     RevenueDeposit,
     Status,
 )
+from api.models.filters import Period, Place
 from api.models.governance import STATE_RULES, Proposal, ProposalState
 from api.pagination import Page
 from api.problems import Problem
@@ -29,8 +30,8 @@ from api.queries import events as histories
 from api.queries.events import Bucket, Order
 from api.queries.governance import proposals
 from api.responses import cached
-from api.routes.events import MAX_UINT256, cursor_problems, ordered
-from api.types import AddressIn
+from api.routes.events import cursor_problems, ordered
+from api.types import MAX_UINT256, AddressIn
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 
@@ -66,20 +67,9 @@ async def list_assets(
     state: State,
     request: Request,
     paging: PageParams,
+    place: Annotated[Place, Query()],
     kind: Kind | None = None,
     status: Status | None = None,
-    country: Annotated[
-        str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2, any case.")
-    ] = None,
-    location: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=100,
-            pattern=r"^[^\x00-\x1f]+$",
-            description="Text the location contains, any case.",
-        ),
-    ] = None,
     operator: Annotated[AddressIn | None, Query(description="The operator's address.")] = None,
     funding: Annotated[FundingState | None, Query(description="The sale's state.")] = None,
     sort: Annotated[queries.AssetSort, Query(description=SORT_HELP)] = "registered",
@@ -89,7 +79,8 @@ async def list_assets(
             return await queries.list_assets(
                 state.db, chain_id=state.chain_id,
                 tokens=queries.token_book(state.settings.deployments_dir, state.chain_id),
-                kind=kind, status=status, country=country, location=location, operator=operator,
+                kind=kind, status=status, country=place.country, location=place.location,
+                operator=operator,
                 funding=funding, sort=sort, cursor=paging.cursor, limit=paging.limit,
             )  # fmt: skip
 
@@ -142,13 +133,11 @@ async def list_production(
     state: State,
     paging: PageParams,
     asset_id: AssetId,
+    period: Annotated[Period, Query()],
     bucket: Annotated[Bucket | None, Query(description="Sum per `day` or `month`.")] = None,
-    start: Annotated[int | None, Query(ge=0, description="Unix seconds, inclusive.")] = None,
-    end: Annotated[int | None, Query(ge=0, description="Unix seconds, exclusive.")] = None,
     order: Annotated[Order, Query(description=ordered("asc"))] = "asc",
 ) -> Page[ProductionReport] | Page[ProductionBucket]:
-    if start is not None and end is not None and start >= end:
-        raise Problem(400, "start must be before end", "invalid-range")
+    start, end = period.start, period.end
     with cursor_problems():
         if bucket is None:
             reports = await histories.production_reports(

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -18,7 +18,6 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from api.deps import State
-from api.faucet import Faucet
 from api.node import NodeUnavailable, RpcError
 from api.settings import ApiSettings
 
@@ -56,7 +55,7 @@ class RevalidatedFiles(StaticFiles):
         return response
 
 
-def mount(app: FastAPI) -> None:
+def mount_page(app: FastAPI) -> None:
     """Serves `dapp/` at `/app/` (when the folder is there)."""
     if DAPP.is_dir():
         app.mount("/app", RevalidatedFiles(directory=DAPP, html=True), name="dapp")
@@ -80,18 +79,15 @@ def wallet_rpc_url(settings: ApiSettings) -> str | None:
 
 
 @router.get("/dapp/config", summary="The chain the dApp page connects wallets to")
-async def config(state: State, request: Request) -> DappConfig:
+async def config(state: State) -> DappConfig:
     """The chain, the RPC URL a wallet adds for it (see `wallet_rpc_url`) and whether the
     faucet serves it."""
     local = state.chain_id == 31337
-    faucet: Faucet | None = getattr(request.app.state, "faucet", None)
-    available = False
-    if faucet is not None:
-        try:
-            found = await faucet.availability(state.chain_id, state.settings.deployments_dir)
-            available = found.available
-        except (NodeUnavailable, RpcError):
-            available = False  # asked again next time
+    try:
+        found = await state.faucet.availability(state.chain_id, state.settings.deployments_dir)
+        available = found.available
+    except (NodeUnavailable, RpcError):
+        available = False  # asked again next time
     return DappConfig(
         chain_id=state.chain_id,
         chain_name="Local anvil" if local else f"Chain {state.chain_id}",

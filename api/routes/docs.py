@@ -94,7 +94,7 @@ def graphiql(title: str, endpoint: str) -> HTMLResponse:
     )
 
 
-def mount(app: FastAPI) -> None:
+def mount_assets(app: FastAPI) -> None:
     """Serves the assets at `/docs/static/` (our start scripts and the vendored GraphiQL first,
     then the Swagger UI and ReDoc files of the `fastapi-offline` wheel)."""
     app.mount(

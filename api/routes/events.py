@@ -10,15 +10,15 @@ from fastapi import APIRouter, Query
 
 from api.deps import PageParams, State
 from api.models.events import LogEvent
+from api.models.filters import Blocks
 from api.pagination import InvalidCursor, Page
 from api.problems import Problem
 from api.queries import events as queries
 from api.queries.events import Order
-from api.types import AddressIn, Hash
+from api.types import MAX_UINT256, AddressIn, Hash
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-MAX_UINT256 = 2**256 - 1
 EventName = Annotated[str, Query(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 
 
@@ -50,21 +50,19 @@ def ordered(default: Order) -> str:
 async def list_events(
     state: State,
     paging: PageParams,
+    blocks: Annotated[Blocks, Query()],
     event: Annotated[
         list[EventName] | None, Query(max_length=20, description="Event names, e.g. `Transfer`.")
     ] = None,
     address: Annotated[AddressIn | None, Query(description="The emitting contract.")] = None,
     asset_id: Annotated[int | None, Query(ge=0, le=MAX_UINT256)] = None,
     tx_hash: Annotated[Hash | None, Query(description="Lowercase hex.")] = None,
-    from_block: Annotated[int | None, Query(ge=0, description="First block (inclusive).")] = None,
-    to_block: Annotated[int | None, Query(ge=0, description="Last block (inclusive).")] = None,
     order: Annotated[Order, Query(description=ordered("asc"))] = "asc",
 ) -> Page[LogEvent]:
-    if from_block is not None and to_block is not None and from_block > to_block:
-        raise Problem(400, "from_block is after to_block", "invalid-range")
     with cursor_problems():
         return await queries.events(
             state.db, chain_id=state.chain_id, names=event or (), address=address,
-            asset_id=asset_id, tx_hash=tx_hash, from_block=from_block, to_block=to_block,
+            asset_id=asset_id, tx_hash=tx_hash, from_block=blocks.from_block,
+            to_block=blocks.to_block,
             order=order, cursor=paging.cursor, limit=paging.limit,
         )  # fmt: skip

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import State
+from api.deps import FaucetDep, State
 from api.faucet import AMOUNT, CAP, INTERVAL_SECONDS, Availability, Faucet, FaucetRefused
 from api.node import NodeUnavailable, RpcError, unavailable
 from api.problems import MEDIA_TYPE, Problem, ProblemDetail
@@ -47,14 +47,6 @@ class FaucetTap(BaseModel):
 
 def _problem(description: str) -> dict[str, Any]:
     return {"model": ProblemDetail, "content": {MEDIA_TYPE: {}}, "description": description}
-
-
-async def get_faucet(request: Request) -> Faucet:
-    faucet: Faucet = request.app.state.faucet
-    return faucet
-
-
-FaucetDep = Annotated[Faucet, Depends(get_faucet)]
 
 
 async def availability(state: AppState, faucet: Faucet) -> Availability:
@@ -102,13 +94,3 @@ async def tap(body: FaucetRequest, state: State, faucet: FaucetDep) -> FaucetTap
     return FaucetTap(address=done.address, token=done.token, amount=done.amount,
                      balance=done.balance, transaction_hash=done.transaction_hash,
                      gas_topped_up=done.gas_topped_up)  # fmt: skip
-
-
-def mount(app: FastAPI) -> None:
-    """Makes the process's faucet when the app starts."""
-
-    async def start(state: AppState) -> None:
-        prefix = f"{state.settings.redis_namespace}:{state.chain_id}"
-        app.state.faucet = Faucet(state.node, state.redis, prefix, enabled=state.settings.faucet)
-
-    app.state.startup_hooks.append(start)

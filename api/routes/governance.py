@@ -12,8 +12,8 @@ from api.pagination import Page
 from api.problems import Problem
 from api.queries import governance as queries
 from api.queries.events import Order
-from api.routes.events import MAX_UINT256, cursor_problems, ordered
-from api.types import AddressIn, Uint256In
+from api.routes.events import cursor_problems, ordered
+from api.types import MAX_UINT256, AddressIn, Uint256In
 
 router = APIRouter(prefix="/governance", tags=["governance"])
 

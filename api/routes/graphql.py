@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
@@ -21,12 +21,11 @@ class LocalGraphiQLRouter(GraphQLRouter[object, None]):
         return docs.graphiql(request.app.title, PATH)
 
 
-def mount(app: FastAPI) -> None:
-    """Serves the schema at `/graphql` (queries by POST, or GET; no subscriptions)."""
-    router = LocalGraphiQLRouter(
-        schema,
-        context_getter=get_context,
-        subscription_protocols=(),
-        include_in_schema=False,  # GraphQL has a schema of its own (introspection, GraphiQL)
-    )
-    app.include_router(router, prefix=PATH)
+router = LocalGraphiQLRouter(
+    schema,
+    prefix=PATH,
+    context_getter=get_context,
+    subscription_protocols=(),
+    include_in_schema=False,  # GraphQL has a schema of its own (introspection, GraphiQL)
+)
+"""The schema at `/graphql` (queries by POST, or GET; no subscriptions)."""

@@ -11,8 +11,8 @@ from api.models.market import LISTING_STATUS_RULES, AssetPrice, Fill, Listing, L
 from api.pagination import Page
 from api.queries import market as queries
 from api.queries.events import Order
-from api.routes.events import MAX_UINT256, cursor_problems, ordered
-from api.types import AddressIn
+from api.routes.events import cursor_problems, ordered
+from api.types import MAX_UINT256, AddressIn
 
 router = APIRouter(prefix="/market", tags=["market"])
 

@@ -15,8 +15,9 @@ from eth_account.messages import encode_typed_data
 from fastapi import APIRouter, Response
 
 from api.deps import State
+from api.meter_reading import DOMAIN_NAME, DOMAIN_VERSION, reading_typed_data
 from api.models.operator import MeterReading, ReadingIn
-from api.node import NodeDep, NodeUnavailable, RpcError
+from api.node import NodeUnavailable, RpcError
 from api.problems import MEDIA_TYPE, Problem, ProblemDetail
 from api.queries.operator import indexed_time, meter, store_reading
 from api.transactions.build import Chain
@@ -25,44 +26,15 @@ from api.types import checksum
 
 router = APIRouter(prefix="/meters", tags=["meters"])
 
-DOMAIN_NAME, DOMAIN_VERSION = "EnergyProductionOracle", "1"  # ProductionOracle's EIP712(...)
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-READING_FIELDS = [
-    {"name": "assetId", "type": "uint256"},
-    {"name": "meter", "type": "address"},
-    {"name": "periodStart", "type": "uint64"},
-    {"name": "periodEnd", "type": "uint64"},
-    {"name": "energyWh", "type": "uint256"},
-]
 
 
-def reading_typed_data(body: ReadingIn, *, chain_id: int, oracle: str) -> dict[str, Any]:
-    """The typed data a meter signs for a reading (`eth_signTypedData_v4` JSON)."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Reading": READING_FIELDS,
-        },
-        "primaryType": "Reading",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": checksum(oracle),
-        },
-        "message": {
-            "assetId": str(body.asset_id),
-            "meter": checksum(body.meter),
-            "periodStart": body.period_start,
-            "periodEnd": body.period_end,
-            "energyWh": str(body.energy_wh),
-        },
-    }
+def _typed_data(body: ReadingIn, *, chain_id: int, oracle: str) -> dict[str, Any]:
+    """The typed data the reading's meter signed (`eth_signTypedData_v4` JSON)."""
+    message = {"assetId": str(body.asset_id), "meter": checksum(body.meter),
+               "periodStart": body.period_start, "periodEnd": body.period_end,
+               "energyWh": str(body.energy_wh)}  # fmt: skip
+    return reading_typed_data(chain_id=chain_id, oracle=checksum(oracle), message=message)
 
 
 def _signer(body: ReadingIn, typed: dict[str, Any]) -> str:
@@ -93,12 +65,11 @@ READING_ANSWERS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/readings", status_code=201, summary="A meter's signed reading",
              responses=READING_ANSWERS)  # fmt: skip
-async def post_reading(body: ReadingIn, state: State, node: NodeDep,
-                       response: Response) -> MeterReading:  # fmt: skip
+async def post_reading(body: ReadingIn, state: State, response: Response) -> MeterReading:  # fmt: skip
     """Stores the reading for the operator to relay (`GET /operator/readings`, then
     `POST /tx/readings/submit`). Sending the same reading again answers 200."""
-    platform = await Chain(state, node).platform()
-    typed = reading_typed_data(body, chain_id=state.chain_id, oracle=platform.oracle)
+    platform = await Chain(state).platform()
+    typed = _typed_data(body, chain_id=state.chain_id, oracle=platform.oracle)
     signer = _signer(body, typed)
     if signer != body.meter:
         raise Problem(403, f"the reading is signed by {checksum(signer)}, not by its meter "
@@ -116,7 +87,7 @@ async def post_reading(body: ReadingIn, state: State, node: NodeDep,
         raise Problem(422, "the period is empty: periodEnd must come after periodStart",
                       "invalid-period")  # fmt: skip
     try:
-        now = int((await node.latest_block())["timestamp"], 16)
+        now = int((await state.node.latest_block())["timestamp"], 16)
     except (NodeUnavailable, RpcError):
         now = await indexed_time(state.db, chain_id=state.chain_id) or 0
     if body.period_end > now:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.auth import tokens
@@ -49,18 +49,11 @@ TOKEN_FORM = {"requestBody": {"content": {"application/x-www-form-urlencoded": {
     "type": "object", "properties": {"grant_type": {"type": "string"}}}}}}}  # fmt: skip
 
 
-def mount(app: FastAPI) -> None:
-    """Makes each process's authorization server once its state exists."""
-
-    async def start(state: AppState) -> None:
-        app.state.oauth = OAuthServer(state, asyncio.get_running_loop())
-
-    app.state.startup_hooks.append(start)
-
-
-async def get_server(request: Request) -> OAuthServer:
-    server: OAuthServer = request.app.state.oauth
-    return server
+async def get_server(state: State) -> OAuthServer:
+    """The process's authorization server (made with the app's state, in `api.lifespan`)."""
+    if state.oauth is None:
+        raise Problem(503, "the authorization server is not running", "unavailable")
+    return state.oauth
 
 
 Server = Annotated[OAuthServer, Depends(get_server)]

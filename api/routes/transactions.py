@@ -39,13 +39,11 @@ from api.models.transactions import (
     TxRequest,
     VoteRequest,
 )
-from api.node import Node, NodeDep
 from api.problems import MEDIA_TYPE, Problem, ProblemDetail
 from api.queries.operator import stored_reading
 from api.state import AppState
 from api.transactions import actions
 from api.transactions.build import Chain, Plan
-from api.transactions.ranges import OutOfRange
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
@@ -70,19 +68,15 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 R = TypeVar("R", bound=TxRequest)
 
 
-async def _prepare(state: AppState, node: Node, credentials: HTTPAuthorizationCredentials | None,
-                   body: R, action: Callable[[Chain, R], Awaitable[Plan]]) -> Prepared:  # fmt: skip
+async def _prepare(state: AppState, credentials: HTTPAuthorizationCredentials | None, body: R,
+                   action: Callable[[Chain, R], Awaitable[Plan]]) -> Prepared:  # fmt: skip
     if credentials is not None:
         claims = await signed_in(state, credentials)
         if claims.address != body.sender:
             raise Problem(403, "`from` is not the signed-in address: a wallet signs only for "
                           "its own account", "forbidden")  # fmt: skip
-    chain = Chain(state, node)
-    try:
-        plan = await action(chain, body)
-    except OutOfRange as error:
-        raise Problem(422, error.reason, "out-of-range") from error
-    return await chain.prepare(plan, body.sender)
+    chain = Chain(state)
+    return await chain.prepare(await action(chain, body), body.sender)
 
 
 @router.post(
@@ -90,11 +84,11 @@ async def _prepare(state: AppState, node: Node, credentials: HTTPAuthorizationCr
     summary="Buy shares in a primary sale (approve, or sign a permit)",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def buy(body: BuyRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
+async def buy(body: BuyRequest, state: State, credentials: Bearer) -> Prepared:
     """With `method: approve` (default): an approval step when the allowance is short, then the
     purchase. With `method: permit`: first the EIP-2612 typed data to sign; send the same body
     again with `permit: {deadline, signature}` for the one-transaction purchase."""
-    return await _prepare(state, node, credentials, body, actions.buy)
+    return await _prepare(state, credentials, body, actions.buy)
 
 
 @router.post(
@@ -102,8 +96,8 @@ async def buy(body: BuyRequest, state: State, node: NodeDep, credentials: Bearer
     summary="Claim an asset's revenue owed to you (to you or a recipient)",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def claim(body: ClaimRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
-    return await _prepare(state, node, credentials, body, actions.claim)
+async def claim(body: ClaimRequest, state: State, credentials: Bearer) -> Prepared:
+    return await _prepare(state, credentials, body, actions.claim)
 
 
 @router.post(
@@ -111,32 +105,29 @@ async def claim(body: ClaimRequest, state: State, node: NodeDep, credentials: Be
     summary="Take a refund from a sale that missed its minimum",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def refund(body: AssetRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
-    return await _prepare(state, node, credentials, body, actions.refund)
+async def refund(body: AssetRequest, state: State, credentials: Bearer) -> Prepared:
+    return await _prepare(state, credentials, body, actions.refund)
 
 
 @router.post("/transfer", summary="Send shares to another account", openapi_extra=OPTIONAL_SIGN_IN)
-async def transfer(body: TransferRequest, state: State, node: NodeDep,
-                   credentials: Bearer) -> Prepared:  # fmt: skip
-    return await _prepare(state, node, credentials, body, actions.transfer)
+async def transfer(body: TransferRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, actions.transfer)
 
 
 @router.post("/delegate", summary="Delegate your votes of an asset", openapi_extra=OPTIONAL_SIGN_IN)
-async def delegate(body: DelegateRequest, state: State, node: NodeDep,
-                   credentials: Bearer) -> Prepared:  # fmt: skip
-    return await _prepare(state, node, credentials, body, actions.delegate)
+async def delegate(body: DelegateRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, actions.delegate)
 
 
 @router.post("/propose", summary="Make a governance proposal", openapi_extra=OPTIONAL_SIGN_IN)
-async def propose(body: ProposeRequest, state: State, node: NodeDep,
-                  credentials: Bearer) -> Prepared:  # fmt: skip
+async def propose(body: ProposeRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
     """`details.proposal_id` is the id the proposal will have."""
-    return await _prepare(state, node, credentials, body, actions.propose)
+    return await _prepare(state, credentials, body, actions.propose)
 
 
 @router.post("/vote", summary="Vote on a proposal (with a reason)", openapi_extra=OPTIONAL_SIGN_IN)
-async def vote(body: VoteRequest, state: State, node: NodeDep, credentials: Bearer) -> Prepared:
-    return await _prepare(state, node, credentials, body, actions.vote)
+async def vote(body: VoteRequest, state: State, credentials: Bearer) -> Prepared:
+    return await _prepare(state, credentials, body, actions.vote)
 
 
 @router.post(
@@ -144,11 +135,10 @@ async def vote(body: VoteRequest, state: State, node: NodeDep, credentials: Bear
     summary="List shares for sale (with the market's share approval)",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def market_list(body: ListRequest, state: State, node: NodeDep,
-                      credentials: Bearer) -> Prepared:  # fmt: skip
+async def market_list(body: ListRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
     """The approval step, when present, covers these shares and those of your other open
     listings of the asset, so every one stays fillable."""
-    return await _prepare(state, node, credentials, body, actions.market_list)
+    return await _prepare(state, credentials, body, actions.market_list)
 
 
 @router.post(
@@ -156,15 +146,13 @@ async def market_list(body: ListRequest, state: State, node: NodeDep,
     summary="Buy shares from a listing (with the payment approval)",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def market_fill(body: FillRequest, state: State, node: NodeDep,
-                      credentials: Bearer) -> Prepared:  # fmt: skip
-    return await _prepare(state, node, credentials, body, actions.market_fill)
+async def market_fill(body: FillRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, actions.market_fill)
 
 
 @router.post("/market/cancel", summary="Withdraw your listing", openapi_extra=OPTIONAL_SIGN_IN)
-async def market_cancel(body: ListingRequest, state: State, node: NodeDep,
-                        credentials: Bearer) -> Prepared:  # fmt: skip
-    return await _prepare(state, node, credentials, body, actions.market_cancel)
+async def market_cancel(body: ListingRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, actions.market_cancel)
 
 
 @router.post(
@@ -172,11 +160,10 @@ async def market_cancel(body: ListingRequest, state: State, node: NodeDep,
     summary="Invalidate all your listings made so far, at once",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def market_invalidate(body: TxRequest, state: State, node: NodeDep,
-                            credentials: Bearer) -> Prepared:  # fmt: skip
+async def market_invalidate(body: TxRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
     """Use it before parting with listed shares off-market: a listing made before can never be
     filled again, even once you hold shares again."""
-    return await _prepare(state, node, credentials, body, actions.market_invalidate)
+    return await _prepare(state, credentials, body, actions.market_invalidate)
 
 
 @router.post(
@@ -184,9 +171,8 @@ async def market_invalidate(body: TxRequest, state: State, node: NodeDep,
     summary="Set how many of your shares the market may move",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def market_approve(body: ApproveSharesRequest, state: State, node: NodeDep,
-                         credentials: Bearer) -> Prepared:  # fmt: skip
-    return await _prepare(state, node, credentials, body, actions.market_approve)
+async def market_approve(body: ApproveSharesRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, actions.market_approve)
 
 
 @router.post(
@@ -194,9 +180,8 @@ async def market_approve(body: ApproveSharesRequest, state: State, node: NodeDep
     summary="Operator: register an asset and open its sale",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def register_asset(body: RegisterAssetRequest, state: State, node: NodeDep,
-                         credentials: Bearer) -> Prepared:  # fmt: skip
-    return await _prepare(state, node, credentials, body, actions.register_asset)
+async def register_asset(body: RegisterAssetRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, actions.register_asset)
 
 
 @router.post(
@@ -204,9 +189,8 @@ async def register_asset(body: RegisterAssetRequest, state: State, node: NodeDep
     summary="Operator: deposit revenue (with the token approval)",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def deposit_revenue(body: DepositRequest, state: State, node: NodeDep,
-                          credentials: Bearer) -> Prepared:  # fmt: skip
-    return await _prepare(state, node, credentials, body, actions.deposit_revenue)
+async def deposit_revenue(body: DepositRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, actions.deposit_revenue)
 
 
 @router.post(
@@ -214,8 +198,7 @@ async def deposit_revenue(body: DepositRequest, state: State, node: NodeDep,
     summary="Operator: relay a stored meter reading on chain",
     openapi_extra=OPTIONAL_SIGN_IN,
 )
-async def submit_reading(body: SubmitReadingRequest, state: State, node: NodeDep,
-                         credentials: Bearer) -> Prepared:  # fmt: skip
+async def submit_reading(body: SubmitReadingRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
     """The reading is one `POST /meters/readings` stored, named by its meter and start."""
     reading = await stored_reading(state.db, chain_id=state.chain_id, meter=body.meter,
                                    period_start=body.period_start)  # fmt: skip
@@ -225,4 +208,4 @@ async def submit_reading(body: SubmitReadingRequest, state: State, node: NodeDep
     async def plan(chain: Chain, _: SubmitReadingRequest) -> Plan:
         return await actions.submit_reading(chain, reading)
 
-    return await _prepare(state, node, credentials, body, plan)
+    return await _prepare(state, credentials, body, plan)

@@ -38,15 +38,15 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, WebSocket
+from fastapi import APIRouter, WebSocket
 from pydantic import TypeAdapter, ValidationError
 
+from api.deps import State
 from api.feeds import topics
 from api.feeds.hub import Connection, Hub, event_body, event_text, head_text
 from api.feeds.resume import removed_since
 from api.models.feeds import ClientMessage, Ping, Position, Subscribe, Unsubscribe
 from api.queries.feeds import MAX_LOG_INDEX, TooFarBehind, snapshot
-from api.state import AppState
 
 router = APIRouter(tags=["feeds"])
 REQUESTS: TypeAdapter[Subscribe | Unsubscribe | Ping] = TypeAdapter(ClientMessage)
@@ -54,32 +54,14 @@ MAX_INVALID = 10  # invalid messages before a connection is closed
 RESUME_WAIT_SECONDS = 5.0  # longest wait for the hub to receive the snapshot's commit
 
 
-def mount(app: FastAPI) -> None:
-    """Starts one feed hub per process with the app, and stops it with the app."""
-
-    async def start(state: AppState) -> None:
-        hub = Hub(state)
-        await hub.start()
-        app.state.feed_hub = hub
-
-    async def stop(state: AppState) -> None:
-        hub: Hub | None = getattr(app.state, "feed_hub", None)
-        if hub is not None:
-            app.state.feed_hub = None
-            await hub.stop()
-
-    app.state.startup_hooks.append(start)
-    app.state.shutdown_hooks.append(stop)
-
-
 def _error(code: str, reason: str) -> dict[str, str]:
     return {"type": "error", "code": code, "reason": reason}
 
 
 @router.websocket("/ws")
-async def feeds(websocket: WebSocket) -> None:
+async def feeds(websocket: WebSocket, state: State) -> None:
     """The live feeds (see the module for the protocol)."""
-    hub: Hub | None = getattr(websocket.app.state, "feed_hub", None)
+    hub = state.hub
     await websocket.accept()
     if hub is None:
         await websocket.send_text(

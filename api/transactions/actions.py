@@ -12,6 +12,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
+from api.exceptions import InvalidInput
 from api.models.transactions import (
     KINDS,
     SUPPORT,
@@ -31,7 +32,6 @@ from api.models.transactions import (
     TxRequest,
     VoteRequest,
 )
-from api.problems import Problem
 from api.queries.transactions import listed_shares
 from api.transactions.abi import ERC20, encode_args
 from api.transactions.build import Call, Chain, Plan
@@ -95,17 +95,17 @@ async def buy(chain: Chain, body: BuyRequest) -> Plan:
         signer = Account.recover_message(encode_typed_data(full_message=typed),
                                          signature=body.permit.signature).lower()  # fmt: skip
     except Exception as error:  # malformed r, s or v
-        raise Problem(
-            422, "the permit signature is not a valid signature", "invalid-permit"
+        raise InvalidInput(
+            "the permit signature is not a valid signature", "invalid-permit"
         ) from error
     if signer != body.sender:
-        raise Problem(422, "the permit signature is not the buyer's for this purchase (it must "
-                      "permit exactly the cost, with the current nonce and the given deadline)",
-                      "invalid-permit")  # fmt: skip
+        raise InvalidInput("the permit signature is not the buyer's for this purchase (it must "
+                           "permit exactly the cost, with the current nonce and the given deadline)",
+                           "invalid-permit")  # fmt: skip
     now = await chain.now()
     if deadline < now:
-        raise Problem(422, f"the permit expired on {format_time(deadline)}: sign a new one",
-                      "invalid-permit")  # fmt: skip
+        raise InvalidInput(f"the permit expired on {format_time(deadline)}: sign a new one",
+                           "invalid-permit")  # fmt: skip
     v, r, s = _split_signature(body.permit.signature)
     data = chain.abis.encode("PrimarySale", "buyWithPermit", body.asset_id, body.shares, deadline,
                              v, r, s)  # fmt: skip
@@ -188,7 +188,7 @@ async def vote(chain: Chain, body: VoteRequest) -> Plan:
 async def market_list(chain: Chain, body: ListRequest) -> Plan:
     """Lists shares for sale, approving the market for them first when needed."""
     if body.expires_at >= UINT64:
-        raise Problem(422, "expires_at must be a unix time below 2**64", "invalid-request")
+        raise InvalidInput("expires_at must be a unix time below 2**64")
     asset, platform = await chain.asset(body.asset_id), await chain.platform()
     money = await chain.money(asset.payment_token)
     listed = await listed_shares(chain.state.db, chain_id=chain.chain_id, seller=body.sender,
@@ -259,11 +259,9 @@ async def register_asset(chain: Chain, body: RegisterAssetRequest) -> Plan:
     terms = body.sale
     token = terms.payment_token or platform.stablecoin
     if token is None:
-        raise Problem(422, "sale.payment_token is required: this chain has no default stablecoin",
-                      "invalid-request")  # fmt: skip
+        raise InvalidInput("sale.payment_token is required: this chain has no default stablecoin")
     if terms.start >= UINT64 or terms.end >= UINT64:
-        raise Problem(422, "sale.start and sale.end must be unix times below 2**64",
-                      "invalid-request")  # fmt: skip
+        raise InvalidInput("sale.start and sale.end must be unix times below 2**64")
     money = await chain.money(token)
     gov = body.governance
     params = (

@@ -4,8 +4,8 @@ A `Plan` is what an action wants the wallet to do (calls, maybe typed data to si
 `Chain` turns it into `Prepared` steps after simulating every call from the sender's address at
 the latest block: the first call with `eth_call` and `eth_estimateGas`, the calls that depend on
 an earlier one (a purchase after its approval) together with `eth_simulateV1`, so each sees the
-previous ones' effects. A call that would revert becomes a 422 problem in plain words; a node that
-does not answer, a 503. Nothing is ever signed here.
+previous ones' effects. A call that would revert raises `WouldRevert` in plain words; a node that
+does not answer, `Unavailable` (a 422 and a 503 at the edge). Nothing is ever signed here.
 """
 
 from __future__ import annotations
@@ -15,18 +15,20 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eth_abi.exceptions import DecodingError
 
+from api.exceptions import InvalidInput, NotFound, Unavailable, WouldRevert
 from api.models.transactions import AssetRef, Prepared, Step, TxParams
-from api.node import Node, NodeUnavailable, Reverted, RpcError, unavailable
-from api.problems import Problem
+from api.node import NodeUnavailable, Reverted, RpcError, unavailable
 from api.queries.transactions import asset_ref, module_addresses
-from api.state import AppState
 from api.transactions.abi import ERC20, AbiError, Abis
 from api.transactions.reverts import Money, RevertContext, decode_revert
 from api.types import checksum
+
+if TYPE_CHECKING:  # api.state makes the faucet, which reads the deployments from here
+    from api.state import AppState
 
 T = TypeVar("T")
 DEPENDENT_GAS_FLOOR = 30_000  # added to a dependent step's simulated gas (refunds, 63/64 rule)
@@ -90,13 +92,12 @@ class Chain:
     """The served chain as one request sees it.
 
     Args:
-        state: The app's state (settings, index, chain id).
-        node: The node client.
+        state: The app's state (settings, index, chain id, the node client).
     """
 
-    def __init__(self, state: AppState, node: Node) -> None:
+    def __init__(self, state: AppState) -> None:
         self.state = state
-        self.node = node
+        self.node = state.node
         self.chain_id = state.chain_id
         self._platform: Platform | None = None
 
@@ -106,7 +107,7 @@ class Chain:
         try:
             return Abis.load(self.state.settings.build_file)
         except AbiError as error:
-            raise Problem(503, str(error), "not-configured") from error
+            raise Unavailable(str(error), "not-configured") from error
 
     async def rpc(self, awaitable: Awaitable[T]) -> T:
         """Awaits a node request; a node that does not help becomes a 503."""
@@ -125,8 +126,8 @@ class Chain:
                 ("oracle", "ProductionOracle"), ("market", "ShareMarket"))}  # fmt: skip
             missing = [kind for kind, address in pick.items() if address is None]
             if missing:
-                raise Problem(503, "the platform's contracts are not known on this chain yet"
-                              f" (no {', '.join(missing)})", "not-deployed")  # fmt: skip
+                raise Unavailable("the platform's contracts are not known on this chain yet"
+                                  f" (no {', '.join(missing)})", "not-deployed")  # fmt: skip
             stablecoin = named.get("MockStablecoin") or named.get("Stablecoin")
             self._platform = Platform(**{k: str(v) for k, v in pick.items()},
                                       stablecoin=stablecoin)  # fmt: skip
@@ -142,8 +143,7 @@ class Chain:
         except Reverted as error:
             raise self.revert_problem(error.data, context or RevertContext(), None) from error
         except DecodingError as error:  # no contract there, or not this kind (a client's input)
-            raise Problem(
-                422,
+            raise InvalidInput(
                 f"{checksum(address)} does not answer {function}() as "
                 f"{'an ERC-20 token' if contract == ERC20 else 'the ' + contract} would: is it the"
                 " right contract?",
@@ -158,7 +158,7 @@ class Chain:
         platform = await self.platform()
         count = await self.view("AssetRegistry", platform.registry, "assetCount")
         if not 1 <= asset_id <= count:
-            raise Problem(404, f"asset #{asset_id} is not registered", "not-found")
+            raise NotFound(f"asset #{asset_id} is not registered")
         record = await self.view("AssetRegistry", platform.registry, "asset", asset_id)
         sale = await self.view("PrimarySale", platform.sale, "sale", asset_id)
         token = record["contracts"]["shareToken"]
@@ -184,13 +184,13 @@ class Chain:
         block = await self.rpc(self.node.latest_block())
         return int(block["timestamp"], 16)
 
-    def revert_problem(self, data: bytes, context: RevertContext, step: int | None) -> Problem:
-        """The 422 answer for a call that would revert."""
+    def revert_problem(self, data: bytes, context: RevertContext, step: int | None) -> WouldRevert:
+        """The domain error (a 422) of a call that would revert."""
         decoded = decode_revert(self.abis, data, context)
         extra: dict[str, Any] = {"error": decoded.name, "args": decoded.args}
         if step is not None:
             extra["step"] = step
-        return Problem(422, decoded.detail, "transaction-would-revert", extra=extra)
+        return WouldRevert(decoded.detail, extra=extra)
 
     async def permit_typed_data(self, token: str, *, owner: str, spender: str, value: int,
                                 deadline: int) -> dict[str, Any]:  # fmt: skip

@@ -2,7 +2,7 @@
 
 An amount the API computes (shares times price, listed + new shares) or a value a client gives for
 a narrower type (a uint64 time, a uint8 vote, a uint48 delay) that does not fit is refused here
-with the reason, as `OutOfRange`; the routes answer it with a 422. Left to the ABI encoder it
+with the reason, as `OutOfRange`, an `InvalidInput` (a 422 at the edge). Left to the ABI encoder it
 would raise deep inside a request and become a 500 that also drops the keep-alive connection.
 `check_args` runs on every call the API encodes, so no builder can forget it; the amount checks
 name the figures a client can act on.
@@ -14,24 +14,23 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from api.exceptions import InvalidInput
+from api.types import MAX_UINT256
 from infra.abi import canonical_type
 
-MAX_UINT256 = 2**256 - 1
 _INT = re.compile(r"^(u?)int(\d*)$")
 _BYTES = re.compile(r"^bytes(\d+)$")
 _ARRAY = re.compile(r"^(.*)\[(\d*)\]$")
 
 
-class OutOfRange(ValueError):
-    """A value that does not fit where it goes, with the reason in plain words.
+class OutOfRange(InvalidInput):
+    """A value that does not fit where it goes (`out-of-range`), the detail in plain words.
 
     Args:
-        reason: What does not fit, and the bound.
+        detail: What does not fit, and the bound.
     """
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    default_reason = "out-of-range"
 
 
 def bound(abi_type: str) -> tuple[int, int] | None:

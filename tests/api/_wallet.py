@@ -22,6 +22,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from api import meter_reading
 from api.auth import tokens
 from api.settings import ApiSettings
 from infra.abi import canonical_type
@@ -116,32 +117,8 @@ def advance(url: str, seconds: int) -> None:
 
 
 def reading_typed_data(oracle: str, reading: dict[str, Any]) -> dict[str, Any]:
-    """What a meter signs (ProductionOracle: EIP712("EnergyProductionOracle", "1"))."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Reading": [
-                {"name": "assetId", "type": "uint256"},
-                {"name": "meter", "type": "address"},
-                {"name": "periodStart", "type": "uint64"},
-                {"name": "periodEnd", "type": "uint64"},
-                {"name": "energyWh", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Reading",
-        "domain": {
-            "name": "EnergyProductionOracle",
-            "version": "1",
-            "chainId": 31337,
-            "verifyingContract": oracle,
-        },
-        "message": reading,
-    }
+    """What a meter signs on the demo chain (31337)."""
+    return meter_reading.reading_typed_data(chain_id=31337, oracle=oracle, message=reading)
 
 
 def signed_reading(key: str, oracle: str, *, asset_id: int, start: int, end: int, wh: int,

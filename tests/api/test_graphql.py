@@ -251,6 +251,36 @@ def test_bad_cursors_page_sizes_and_choices_are_clear_errors(client: TestClient)
     assert "decimal string" in amount["errors"][0]["message"]
 
 
+def test_rest_and_graphql_refuse_contradicting_filters_with_the_same_reason(
+    client: TestClient,
+) -> None:
+    window = client.get("/assets/1/production", params={"start": 20, "end": 10})
+    blocks = client.get("/events", params={"from_block": 9, "to_block": 3})
+    graphql_window = gql(
+        client, '{ asset(assetId: "1") { productionReports(start: 20, end: 10) { nextCursor } } }'
+    )
+    graphql_blocks = gql(client, "{ events(fromBlock: 9, toBlock: 3) { nextCursor } }")
+
+    for rest, graphql in ((window, graphql_window), (blocks, graphql_blocks)):
+        problem, error = rest.json(), graphql["errors"][0]
+        assert rest.status_code == 400 and problem["type"].endswith("/invalid-range")
+        assert error["message"] == problem["detail"]
+        assert error["extensions"] == {"code": "invalid-range", "status": 400}
+    assert window.json()["detail"] == "start must be before end"
+
+
+def test_rest_and_graphql_refuse_a_malformed_country_through_the_same_model(
+    client: TestClient,
+) -> None:
+    rest = client.get("/assets", params={"country": "PRT"})
+    graphql = gql(client, '{ assets(country: "PRT") { nextCursor } }')
+
+    assert rest.status_code == 422 and rest.json()["errors"][0]["field"] == "query.country"
+    assert graphql["errors"][0]["extensions"]["code"] == "invalid-request"
+    assert graphql["errors"][0]["message"].startswith("country: ")
+    assert rest.json()["errors"][0]["reason"] in graphql["errors"][0]["message"]
+
+
 def test_introspection_describes_the_read_model(client: TestClient) -> None:
     schema = data(client, "{ __schema { queryType { fields { name } } } }")["__schema"]
     scalar = data(client, '{ __type(name: "UInt256") { kind description } }')["__type"]

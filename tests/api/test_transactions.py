@@ -38,6 +38,7 @@ from api.settings import ApiSettings
 from api.transactions.abi import Abis
 from api.transactions.ranges import OutOfRange
 from api.transactions.reverts import MESSAGES, Money, RevertContext, decode_revert, format_time
+from api.types import MAX_UINT256
 from infra.abi import canonical_type
 
 __all__ = ["sandbox"]  # the fixture, imported for the tests below
@@ -590,8 +591,6 @@ def test_a_node_that_does_not_answer_gives_503(demo_settings: ApiSettings) -> No
 
 
 # -- ranges: every value the API puts into a transaction fits its ABI type -------------------
-
-MAX_UINT256 = 2**256 - 1
 
 
 @pytest.mark.parametrize("method", ["approve", "permit"])

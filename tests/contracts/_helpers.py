@@ -30,7 +30,8 @@ from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak, to_bytes
 from ethpm_types.abi import ErrorABI
 
-from scripts._lib import DAY, EIP712_DOMAIN_FIELDS, Asset, advance_time
+from api.meter_reading import EIP712_DOMAIN_FIELDS
+from scripts._lib import DAY, Asset, advance_time
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
