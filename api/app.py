@@ -72,6 +72,21 @@ async def resolve_chain_id(settings: ApiSettings, db: Database, node: Node) -> i
         ) from error
 
 
+def open_databases(settings: ApiSettings, database_url: str) -> tuple[Database, Database]:
+    """The pools (primary, reads): reads on `DATABASE_READ_URL` when set (`api.replica`), else
+    one pool for both."""
+
+    def pool(url: str, size: int) -> Database:
+        return Database(url, size=size, statement_timeout_ms=settings.db_statement_timeout_ms,
+                        pool_timeout=settings.db_pool_timeout_seconds)  # fmt: skip
+
+    if settings.database_read_url is None:
+        both = pool(database_url, settings.db_pool_size)
+        return both, both
+    return (pool(database_url, settings.db_primary_pool_size),
+            pool(settings.database_read_url, settings.db_pool_size))  # fmt: skip
+
+
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -183,10 +198,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, database_url)
-        db = Database(database_url, size=settings.db_pool_size,
-                      statement_timeout_ms=settings.db_statement_timeout_ms,
-                      pool_timeout=settings.db_pool_timeout_seconds)  # fmt: skip
-        await db.open()
+        primary, db = open_databases(settings, database_url)
+        await primary.open()
+        if db is not primary:
+            await db.open()
         redis = (
             None
             if settings.redis_url is None
@@ -202,6 +217,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 settings=settings,
                 chain_id=chain_id,
                 db=db,
+                primary=primary,
                 redis=redis,
                 head=head,
                 cache=ReadCache(redis, prefix, seconds=settings.cache_seconds),
@@ -224,6 +240,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             if redis is not None:
                 await redis.aclose()
             await db.close()
+            if primary is not db:
+                await primary.close()
 
     app = FastAPI(
         title="Energy co-ownership API",

@@ -110,7 +110,7 @@ async def signed_in(
     if claims.chain_id != state.chain_id:
         raise Problem(401, "the access token was issued for another chain", "invalid-token",
                       headers=challenge)  # fmt: skip
-    revoked = await state.db.fetch_one(
+    revoked = await state.primary.fetch_one(
         "SELECT 1 FROM api_revoked_tokens WHERE token_id = %s", (claims.token_id,)
     )
     if revoked is not None:

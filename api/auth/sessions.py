@@ -73,12 +73,12 @@ async def new_nonce(state: AppState) -> tuple[str, datetime]:
         except RedisError as error:
             raise StoreUnavailable("Redis did not answer") from error
         return nonce, expires_at
-    await state.db.execute(
+    await state.primary.execute(
         "INSERT INTO api_siwe_nonces (nonce, chain_id, expires_at) VALUES (%s, %s, %s)",
         (nonce, state.chain_id, expires_at),
     )
     if random.randrange(_SWEEP_ONE_IN) == 0:
-        await state.db.execute(
+        await state.primary.execute(
             "DELETE FROM api_siwe_nonces WHERE expires_at < now() - make_interval(secs => %s)",
             (state.settings.siwe_max_age_seconds,),
         )
@@ -97,14 +97,14 @@ async def spend_nonce(state: AppState, nonce: str) -> Nonce:
             return Nonce.USED if await state.redis.exists(used) else Nonce.UNKNOWN
         except RedisError as error:
             raise StoreUnavailable("Redis did not answer") from error
-    spent = await state.db.fetch_one(
+    spent = await state.primary.fetch_one(
         "UPDATE api_siwe_nonces SET used_at = now() WHERE nonce = %s AND chain_id = %s"
         " AND used_at IS NULL AND expires_at > now() RETURNING nonce",
         (nonce, state.chain_id),
     )
     if spent is not None:
         return Nonce.FRESH
-    row = await state.db.fetch_one(
+    row = await state.primary.fetch_one(
         "SELECT used_at FROM api_siwe_nonces WHERE nonce = %s AND chain_id = %s",
         (nonce, state.chain_id),
     )
@@ -122,7 +122,7 @@ async def start(state: AppState, address: str, *, family: str | None = None) -> 
                                   chain_id=state.chain_id)  # fmt: skip
     refresh = secrets.token_urlsafe(32)
     refresh_expires_at = _now() + timedelta(seconds=settings.refresh_token_seconds)
-    await state.db.execute(
+    await state.primary.execute(
         "INSERT INTO api_refresh_tokens (token_id, address, family, expires_at, chain_id,"
         " access_token_id) VALUES (%s, %s, %s, %s, %s, %s)",
         (_digest(refresh), address, family or secrets.token_urlsafe(16), refresh_expires_at,
@@ -141,7 +141,7 @@ async def rotate(state: AppState, refresh_token: str) -> Session:
             which case its whole family is ended first.
     """
     digest = _digest(refresh_token)
-    row = await state.db.fetch_one(
+    row = await state.primary.fetch_one(
         "UPDATE api_refresh_tokens SET used_at = now() WHERE token_id = %s AND chain_id = %s"
         " AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()"
         " RETURNING address, family",
@@ -149,7 +149,7 @@ async def rotate(state: AppState, refresh_token: str) -> Session:
     )
     if row is not None:
         return await start(state, row["address"], family=row["family"])
-    row = await state.db.fetch_one(
+    row = await state.primary.fetch_one(
         "SELECT family, used_at, revoked_at FROM api_refresh_tokens"
         " WHERE token_id = %s AND chain_id = %s",
         (digest, state.chain_id),
@@ -171,7 +171,7 @@ async def rotate(state: AppState, refresh_token: str) -> Session:
 async def end_family(state: AppState, family: str) -> None:
     """Revokes every refresh token of a family and the access tokens issued with them."""
     lifetime = state.settings.access_token_seconds + state.settings.clock_skew_seconds
-    await state.db.execute(
+    await state.primary.execute(
         "WITH ended AS (UPDATE api_refresh_tokens SET revoked_at = now()"
         " WHERE family = %(family)s AND revoked_at IS NULL RETURNING access_token_id, created_at)"
         " INSERT INTO api_revoked_tokens (token_id, expires_at)"
@@ -186,12 +186,12 @@ async def end(state: AppState, claims: tokens.Claims) -> None:
     until = datetime.fromtimestamp(claims.expires_at, UTC) + timedelta(
         seconds=state.settings.clock_skew_seconds
     )
-    await state.db.execute(
+    await state.primary.execute(
         "INSERT INTO api_revoked_tokens (token_id, expires_at) VALUES (%s, %s)"
         " ON CONFLICT (token_id) DO NOTHING",
         (claims.token_id, until),
     )
-    row = await state.db.fetch_one(
+    row = await state.primary.fetch_one(
         "SELECT family FROM api_refresh_tokens WHERE access_token_id = %s AND chain_id = %s",
         (claims.token_id, state.chain_id),
     )
@@ -201,7 +201,7 @@ async def end(state: AppState, claims: tokens.Claims) -> None:
 
 async def _sweep(state: AppState) -> None:
     """Deletes revocations of tokens expired anyway, and refresh tokens long expired."""
-    await state.db.execute("DELETE FROM api_revoked_tokens WHERE expires_at < now()")
-    await state.db.execute(
+    await state.primary.execute("DELETE FROM api_revoked_tokens WHERE expires_at < now()")
+    await state.primary.execute(
         "DELETE FROM api_refresh_tokens WHERE expires_at < now() - interval '1 day'"
     )

@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 from api import metrics
 from api.feeds import topics
 from api.feeds.resume import EVENT_FIELDS, Point, Removal, TooFarBehind, snapshot
+from api.replica import caught_up
 from api.state import AppState
 from indexer import publish
 
@@ -350,7 +351,11 @@ class Hub:
         if status == "added":
             if last is not None and message["to_block"] <= last.block_number:
                 return  # published before this hub read the checkpoint
-            if last is not None and message["from_block"] > last.block_number + 1:
+            gap = last is not None and message["from_block"] > last.block_number + 1
+            if gap or events is None:  # read from PostgreSQL: a replica must have it first
+                state = self.state
+                await caught_up(state.db, state.primary, timeout=self.settings.replica_wait_seconds)
+            if gap:
                 await self._catch_up(message["from_block"] - 1)
             if events is None:
                 events = await self._read_range(message["from_block"], head)
