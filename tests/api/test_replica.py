@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -81,11 +82,16 @@ class Replicated:
 
 
 @pytest.fixture(scope="module")
-def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicated]:
-    """A fresh embedded primary and a hot standby streaming from it, for the module."""
-    folder = tmp_path_factory.mktemp("replication")
-    with services.postgres(None, folder / "primary") as primary, \
-            services.postgres_standby(primary, folder / "standby") as standby:  # fmt: skip
+def replicated() -> Iterator[Replicated]:
+    """A fresh embedded primary and a hot standby streaming from it, for the module.
+
+    Not under pytest's temporary folder: as root the servers run as another user, and every
+    pytest session that starts on the machine sets `/tmp/pytest-of-root` back to 0700, which
+    would lock them out of files they open later (the standby's `pg_control`, say).
+    """
+    with tempfile.TemporaryDirectory(prefix="replication-", ignore_cleanup_errors=True) as root, \
+            services.postgres(None, Path(root) / "primary") as primary, \
+            services.postgres_standby(primary, Path(root) / "standby") as standby:  # fmt: skip
         pair = Replicated(primary, standby)
         try:
             yield pair
