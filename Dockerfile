@@ -73,12 +73,13 @@ WORKDIR /app
 COPY --from=python-deps /app/.venv /app/.venv
 COPY --from=contracts /app/.build/__local__.json /app/.build/__local__.json
 COPY pyproject.toml ./
+COPY infra/ infra/
 COPY indexer/ indexer/
 COPY api/ api/
 COPY dapp/ dapp/
 COPY --from=contracts /app/docs-vendor/ api/static/docs/vendor/
 # Byte-code compiled now: the root filesystem is read-only at run time (data dirs go to /tmp).
-RUN /app/.venv/bin/python -m compileall -q indexer api
+RUN /app/.venv/bin/python -m compileall -q infra indexer api
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

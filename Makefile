@@ -47,12 +47,12 @@ OZ_BUILD_DIRS := node_modules/@openzeppelin/*/build contracts/.cache/*/*/build \
 	$(APE_PACKAGES)/@openzeppelin_contracts*/*/build
 
 # Python folders to lint: whichever of these exist.
-PY_DIRS := $(wildcard scripts tests bench indexer launcher api docgen ops deploy)
+PY_DIRS := $(wildcard scripts tests bench infra indexer launcher api docgen ops deploy examples)
 # Extra arguments for pytest, e.g. `make test ARGS="-k claim -x"`.
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test unit fuzz run indexer api bench-gas bench-indexer \
-	bench-api bench-feed bench-redis docs docs-check clean ops-check ops-generate image-smoke
+	bench-api bench-feed bench-scale bench-reorg bench-redis docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -145,8 +145,14 @@ bench-indexer: install compile ## Index N share transfers; compare with fetch-al
 bench-api: install compile ## Reads at 64 clients (rps, p50/p99) beside pgbench on the same database
 	$(VENV)/bin/python bench/api_bench.py $(ARGS)
 
-bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered latency p50/p99
+bench-scale: install compile ## A platform-sized chain: build, index from empty, every read on a cache miss (ARGS=--scale 0.01)
+	$(VENV)/bin/python bench/scale_bench.py $(ARGS)
+
+bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered p50/p99, per hop (ARGS="--subscribers 10000 --api-processes 2")
 	$(VENV)/bin/python bench/feed_bench.py $(ARGS)
+
+bench-reorg: install compile ## A reorg undone and its removed messages delivered to 1,000 subscribers (ARGS="--depth 10")
+	$(VENV)/bin/python bench/reorg_bench.py $(ARGS)
 
 bench-redis: install ## Redis pub/sub as the feed uses it: publish and delivery rates to N subscribers
 	$(VENV)/bin/python bench/redis_pubsub_bench.py $(ARGS)

@@ -22,7 +22,7 @@ import pydantic
 import uvicorn
 
 from api.settings import ApiSettings
-from indexer import logs, services
+from infra import embedded, logs
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 log = logging.getLogger("api")
@@ -67,8 +67,8 @@ def main(host: str | None, port: int | None, workers: int) -> None:
     host = host or settings.host
     port = port if port is not None else settings.port
     with metrics_dir(), \
-            services.postgres(settings.database_url, settings.data_dir / "postgres") as database, \
-            services.redis(settings.redis_url, settings.data_dir / "redis") as redis:  # fmt: skip
+            embedded.postgres(settings.database_url, settings.data_dir / "postgres") as database, \
+            embedded.redis(settings.redis_url, settings.data_dir / "redis") as redis:  # fmt: skip
         os.environ.update(DATABASE_URL=database, REDIS_URL=redis, API_HOST=host, API_PORT=str(port))
         uvicorn.run(
             "api.main:app_from_env",

@@ -27,13 +27,13 @@ from api.chain import IndexedHead
 from api.db import Database, RequestBudget
 from api.node import Node, NodeUnavailable, RpcError
 from api.proxies import TrustedProxies, parse_networks
-from api.ratelimit import RateLimiter, bearer_subject
+from api.ratelimit import ActiveClientTokens, RateLimiter, bearer_client, bearer_subject
 from api.responses import ServeCached
 from api.routes.dapp import wallet_rpc_url
 from api.security_headers import SecurityHeaders
 from api.settings import ApiSettings
 from api.state import AppState
-from indexer.migrate import upgrade
+from infra.database.migrate import upgrade
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("api.access")
@@ -106,6 +106,7 @@ class LimitAndMeasure:
     def __init__(self, app: ASGIApp, settings: ApiSettings) -> None:
         self.app = app
         self.settings = settings
+        self.client_tokens = ActiveClientTokens()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,13 +141,19 @@ class LimitAndMeasure:
         if limiter is None or scope["path"] in UNLIMITED_PATHS:
             return None
         settings = self.settings
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        wait = await limiter.over("ip", client, settings.rate_limit_per_minute)
-        if wait is None:
-            authorization = next(
-                (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
-            )
-            state: AppState = app_state.platform
+        state: AppState = app_state.platform
+        authorization = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+        )
+        app = bearer_client(settings, state.jwt_key, authorization)
+        if app is not None and not await self.client_tokens.active(state.primary, app.token_id):
+            app = None  # revoked (with its client): counted as anyone from its IP
+        if app is not None:  # a registered app: its own limit instead of its IP's
+            wait = await limiter.over("client", app.client_id, app.rate_limit)
+        else:
+            client = scope["client"][0] if scope.get("client") else "unknown"
+            wait = await limiter.over("ip", client, settings.rate_limit_per_minute)
+        if wait is None and app is None:
             address = bearer_subject(settings, state.jwt_key, authorization)
             if address is not None:
                 wait = await limiter.over(

@@ -49,6 +49,10 @@ class ReadCache:
         self._local: OrderedDict[str, tuple[bytes, Any]] = OrderedDict()
         self._pending: dict[str, asyncio.Future[bytes]] = {}
 
+    def holds(self, key: str) -> bool:
+        """Whether this process keeps a body for `key` (at the last block it cached)."""
+        return key in self._local
+
     def peek(self, block: str, key: str) -> tuple[bytes, Any] | None:
         """The body for `key` at `block` (the indexed block's `number:hash`) and its tag, when
         this process holds it in memory."""

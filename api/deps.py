@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Query, Request, Security
+from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials
+from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 
 from api.auth import tokens
 from api.db import Database
+from api.oauth import scopes as scope_names
+from api.oauth import store as oauth_store
 from api.problems import Problem
 from api.settings import ApiSettings
 from api.state import AppState
@@ -94,11 +98,10 @@ OPTIONAL_SIGN_IN: dict[str, Any] = {"security": [{}]}
 bearer token FastAPI names (a token that is sent must still be valid)."""
 
 
-async def signed_in(
-    state: State,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+async def _bearer_claims(
+    state: AppState, credentials: HTTPAuthorizationCredentials | None
 ) -> tokens.Claims:
-    """The claims of the request's bearer token; 401 with the reason when there is none valid."""
+    """The claims of a valid, unrevoked bearer token (the holder's own, or an app's)."""
     challenge = CHALLENGE
     if credentials is None:
         raise Problem(401, "sign in first: this needs a bearer token", "unauthorized",
@@ -110,6 +113,11 @@ async def signed_in(
     if claims.chain_id != state.chain_id:
         raise Problem(401, "the access token was issued for another chain", "invalid-token",
                       headers=challenge)  # fmt: skip
+    if claims.third_party:
+        if not await oauth_store.token_in_use(state.primary, token_id=claims.token_id):
+            raise Problem(401, "the app's access token was revoked (by the holder, the app, or"
+                          " with its client)", "invalid-token", headers=challenge)  # fmt: skip
+        return claims
     revoked = await state.primary.fetch_one(
         "SELECT 1 FROM api_revoked_tokens WHERE token_id = %s", (claims.token_id,)
     )
@@ -117,6 +125,78 @@ async def signed_in(
         raise Problem(401, "the access token was revoked (signed out)", "invalid-token",
                       headers=challenge)  # fmt: skip
     return claims
+
+
+async def signed_in(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> tokens.Claims:
+    """The claims of the holder's own bearer token (sign-in with Ethereum); 401 with the reason
+    when there is none valid, 403 for an app's token (it reaches only what its scopes name)."""
+    claims = await _bearer_claims(state, credentials)
+    if claims.third_party:
+        raise Problem(403, f"this is a token of the app {claims.client_id}: an app's token reaches"
+                      " only the routes its scopes name, and no scope names this one (it acts"
+                      " as the holder themselves: their own sign-in only)", "insufficient-scope",
+                      headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'})  # fmt: skip
+    return claims
+
+
+class ScopesDocumented(OAuth2):
+    """The OAuth 2.0 flows, for the OpenAPI document and `/docs`' Authorize button only (the
+    token itself is read by `bearer`)."""
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+        return None
+
+
+oauth2 = ScopesDocumented(
+    flows=OAuthFlowsModel(
+        authorizationCode=OAuthFlowAuthorizationCode(
+            authorizationUrl="/oauth/authorize", tokenUrl="/oauth/token",
+            refreshUrl="/oauth/token", scopes=scope_names.SCOPES,
+        ),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes={}),
+    ),
+    scheme_name="OAuth2",
+    description="OAuth 2.0 for registered apps: authorization code with PKCE (S256) for a"
+    " holder's data, client credentials for an app's own higher rate limit. See"
+    " `/.well-known/oauth-authorization-server`.",
+    auto_error=False,
+)  # fmt: skip
+
+
+def require_scope(*needed: str) -> Any:
+    """A dependency (`Annotated[Claims, require_scope("read:statements")]`, or in a route's
+    `dependencies=[...]`): the holder's own token, or an app's token naming every scope in
+    `needed` (with none: any app token the holder authorised); 403 `insufficient_scope` else.
+    """
+    unknown = scope_names.unknown(frozenset(needed))
+    if unknown:
+        raise ValueError(f"no such scope: {', '.join(unknown)}")
+
+    async def scoped(
+        state: AppState, credentials: HTTPAuthorizationCredentials | None, _documented: None
+    ) -> tokens.Claims:
+        claims = await _bearer_claims(state, credentials)
+        missing = sorted(set(needed) - (claims.scopes or set())) if claims.third_party else []
+        if missing:
+            wanted = " ".join(missing)
+            raise Problem(403, f"the app's token does not have the scope {wanted}: the holder"
+                          f" authorised only {scope_names.text(claims.scopes or set()) or 'none'}",
+                          "insufficient-scope", headers={"WWW-Authenticate":
+                          f'Bearer error="insufficient_scope", scope="{wanted}"'})  # fmt: skip
+        return claims
+
+    # Real objects, not the strings `from __future__ import annotations` makes: FastAPI could not
+    # resolve `needed` (a local) in a string.
+    scoped.__annotations__ = {
+        "state": State,
+        "credentials": Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        "_documented": Annotated[None, Security(oauth2, scopes=list(needed))],
+        "return": tokens.Claims,
+    }
+    return Depends(scoped)
 
 
 SignedIn = Annotated[tokens.Claims, Depends(signed_in)]

@@ -30,8 +30,8 @@ from redis.exceptions import RedisError
 
 from api.node import Node, NodeUnavailable, Reverted, RpcError
 from api.transactions.build import deployments
+from infra.settings import LOCAL_CHAIN_IDS
 
-LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 DECIMALS = 6
 AMOUNT = 10_000 * 10**DECIMALS  # one tap: 10,000 mUSDC
 CAP = 100_000 * 10**DECIMALS  # no tap for an address holding this much or more

@@ -22,8 +22,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from indexer import build_info
-from indexer.services import pid_exists
+from infra import build_info
+from infra.embedded import pid_exists
 
 REQUESTS = Counter("api_requests_total", "HTTP requests answered", ["route", "method", "status"])
 LATENCY = Histogram(

@@ -1,4 +1,6 @@
-"""Rate limits in Redis: requests per minute per client IP, and per signed-in address.
+"""Rate limits in Redis: requests per minute per client IP, and per signed-in address; a
+registered app sending its own token (OAuth client credentials) is counted against its own,
+higher limit instead of its IP's.
 
 A fixed one-minute window per key (`INCRBY` + `EXPIRE` in one round trip). Over the limit, the
 answer is 429 with `Retry-After`. Shared by every API process through Redis; with no Redis, no limit.
@@ -23,6 +25,8 @@ from redis.exceptions import RedisError
 
 from api import metrics
 from api.auth import tokens
+from api.db import Database
+from api.oauth import store as oauth_store
 from api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -108,3 +112,35 @@ def bearer_subject(settings: ApiSettings, key: bytes, authorization: str | None)
         return tokens.decode(settings, key, authorization[7:]).address
     except tokens.InvalidToken:
         return None
+
+
+class ActiveClientTokens:
+    """Whether an app's client-credentials token is still unrevoked, asked of PostgreSQL at most
+    every `seconds` per token: a revoked client's token loses its own limit within that time.
+
+    Args:
+        seconds: How long an answer is kept in the process.
+    """
+
+    def __init__(self, seconds: float = 10.0) -> None:
+        self.seconds = seconds
+        self._known: dict[str, tuple[bool, float]] = {}
+
+    async def active(self, db: Database, token_id: str) -> bool:
+        now = time.monotonic()
+        known = self._known.get(token_id)
+        if known is not None and now - known[1] < self.seconds:
+            return known[0]
+        if len(self._known) > 10_000:
+            self._known.clear()
+        answer = await oauth_store.token_active(db, token_id=token_id)
+        self._known[token_id] = (answer, now)
+        return answer
+
+
+def bearer_client(settings: ApiSettings, key: bytes,
+                  authorization: str | None) -> tokens.ClientClaims | None:  # fmt: skip
+    """The app of a valid client-credentials bearer token (its own bucket and limit), else None."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return None
+    return tokens.decode_client(settings, key, authorization[7:])

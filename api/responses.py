@@ -2,7 +2,9 @@
 
 `cached` answers a route from the read cache (`api.cache`); `ServeCached`, a middleware, answers a
 GET whose body this process already holds for the indexed block before any routing, validation or
-dependency runs: the same bytes the route would have answered, at a small part of the cost.
+dependency runs: the same bytes the route would have answered, at a small part of the cost. Both
+key on the indexed block as read after the request arrived (`IndexedHead.fresh`), never on one
+polled earlier: the first read after a commit gets the new block's answer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.state import AppState
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
+VERSION_KEY = "platform.indexed_version"  # the scope's key for the block `ServeCached` read
 
 
 def request_key(scope: Scope) -> str:
@@ -39,9 +42,10 @@ async def cached(
         return model.model_dump_json().encode()
 
     route = request.scope.get("route")
-    content = await state.cache.get_or_make(
-        state.head.version, request_key(request.scope), body, tag=route
-    )
+    version = request.scope.get(VERSION_KEY)
+    if version is None:
+        version = await state.head.fresh()
+    content = await state.cache.get_or_make(version, request_key(request.scope), body, tag=route)
     return Response(content, media_type="application/json")
 
 
@@ -61,9 +65,11 @@ class ServeCached:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             state: AppState | None = getattr(scope["app"].state, "platform", None)
-            hit = (
-                None if state is None else state.cache.peek(state.head.version, request_key(scope))
-            )
+            hit = None
+            key = request_key(scope)
+            if state is not None and state.cache.holds(key):
+                version = scope[VERSION_KEY] = await state.head.fresh()
+                hit = state.cache.peek(version, key)
             if hit is not None:
                 body, scope["route"] = hit
                 headers = [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]

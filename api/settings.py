@@ -11,8 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.proxies import parse_networks
-
-ROOT = Path(__file__).resolve().parent.parent
+from infra.settings import ROOT
 
 
 class ApiSettings(BaseSettings):
@@ -88,6 +87,17 @@ class ApiSettings(BaseSettings):
     )
     clock_skew_seconds: int = Field(default=30, ge=0)
 
+    # OAuth 2.0 for third-party apps (api.oauth).
+    oauth_code_seconds: int = Field(
+        default=60, ge=5, le=600, description="Lifetime of an authorization code (single use)."
+    )
+    oauth_refresh_token_seconds: int = Field(
+        default=30 * 24 * 3600, ge=60, description="Lifetime of an app's refresh token."
+    )
+    oauth_client_rate_limit_per_minute: int = Field(
+        default=6000, ge=1, description="A registered client's own limit, unless set per client."
+    )
+
     # Limits.
     page_size: int = Field(default=50, ge=1)
     max_page_size: int = Field(default=200, ge=1)
@@ -100,6 +110,12 @@ class ApiSettings(BaseSettings):
     ws_heartbeat_seconds: float = Field(default=15.0, gt=0)
     ws_resume_limit: int = Field(
         default=10_000, ge=1, description="Most events replayed to one resuming client."
+    )
+    ws_hops: bool = Field(
+        default=False,
+        description="Add `hops` (when the commit's head notification arrived, was fetched,"
+        " committed, published, received and dispatched here) to live feed messages, for latency"
+        " breakdowns.",
     )
     graphql_max_depth: int = Field(default=8, ge=1)
     graphql_max_complexity: int = Field(default=500, ge=1)

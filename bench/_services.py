@@ -1,5 +1,5 @@
 """What the benchmarks run on: a scratch database and a Redis, the machine's servers when they
-answer, else embedded ones (`indexer.services`, started under the run's work folder)."""
+answer, else embedded ones (`infra.embedded`, started under the run's work folder)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ import psycopg
 def scratch_database(server_url: str, workdir: Path, *, prefix: str,
                      keep: bool = False) -> Iterator[str]:  # fmt: skip
     """A new database named `<prefix>_<random>` for one run, dropped afterwards unless `keep`."""
-    from indexer import services  # the repository root is on the path by now
+    from infra import embedded  # the repository root is on the path by now
 
     with ExitStack() as stack:
-        if not services.server_answers(server_url):
+        if not embedded.server_answers(server_url):
             click.echo(f"PostgreSQL at {server_url} does not answer; starting an embedded one")
-            server_url = str(stack.enter_context(services.postgres(None, workdir / "postgres")))
+            server_url = str(stack.enter_context(embedded.postgres(None, workdir / "postgres")))
         name = f"{prefix}_{secrets.token_hex(4)}"
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -40,11 +40,11 @@ def scratch_database(server_url: str, workdir: Path, *, prefix: str,
 @contextmanager
 def redis_server(url: str, workdir: Path) -> Iterator[str]:
     """The Redis at `url` when it answers, else an embedded one."""
-    from indexer import services
+    from infra import embedded
 
-    if services.server_answers(url):
+    if embedded.server_answers(url):
         yield url
         return
     click.echo(f"Redis at {url} does not answer; starting an embedded one")
-    with services.redis(None, workdir / "redis") as embedded:
-        yield str(embedded)
+    with embedded.redis(None, workdir / "redis") as started:
+        yield str(started)

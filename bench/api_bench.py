@@ -8,7 +8,7 @@ Usage (from any directory; the script changes to the repository root):
 
 The script starts everything itself: an anvil of its own, the demo story on it (`ape run demo`),
 a fresh `apibench_<random>` database on the machine's PostgreSQL (`--server-url`; an embedded one
-through `indexer.services` when that server does not answer), the indexer up to the chain's head
+through `infra.embedded` when that server does not answer), the indexer up to the chain's head
 (`python -m indexer run --until`), and then, for each `--workers` value, the API as a separate
 process (`python -m api --workers N`, rate limits raised out of the way). Another process, `wrk`,
 loads it at `--connections` connections, one endpoint after the other:
@@ -82,7 +82,7 @@ request = function()
   n = n + 1
   local path = paths[(n %% #paths) + 1]
   if unique then
-    path = path .. "?bench=" .. tid .. "-" .. n
+    path = path .. (path:find("?", 1, true) and "&" or "?") .. "bench=" .. tid .. "-" .. n
   end
   return wrk.format("GET", path)
 end

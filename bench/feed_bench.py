@@ -1,36 +1,50 @@
-"""WebSocket feed latency: from a transaction's block being mined to 1,000 subscribers having it.
+"""WebSocket feed latency: from a transaction's block being mined to N subscribers having it, hop
+by hop.
 
 Usage (from any directory; the script changes to the repository root):
 
     .venv/bin/python bench/feed_bench.py                          # 1,000 subscribers, 100 transfers
     .venv/bin/python bench/feed_bench.py --subscribers 200 --transactions 50 --interval 0.1
+    .venv/bin/python bench/feed_bench.py --subscribers 10000 --api-processes 2
 
 Everything runs on this machine, each part in its own process, as in production:
 
     ape's anvil (automine)  <- this process sends one share transfer at a time
     indexer                 `python -m indexer run`, new heads over WebSocket (and 50 ms polling),
                             publishing each commit on Redis
-    API                     uvicorn serving `api.main:app_from_env` (its feed hub reads Redis)
-    subscribers             a second process: asyncio + websockets, N connections to `/ws`, a
-                            third each on `events`, `asset:<id>` and `account:<sender>`, so every
-                            subscriber gets each transfer once, under its own topic
+    API                     `--api-processes` uvicorn processes serving `api.main:app_from_env`,
+                            each with its own feed hub reading Redis (`API_WS_HOPS=true`: every
+                            message carries its hop times)
+    subscribers             `--client-processes` processes: asyncio + websockets, N connections
+                            to `/ws` spread over the API processes, a third each on `events`,
+                            `asset:<id>` and `account:<sender>`, so every subscriber gets each
+                            transfer once, under its own topic
 
 The platform is deployed on ape's anvil, one asset's shares are bought by a single holder, and
 that holder and the recipients abstain from voting, so each transfer emits one `Transfer` log.
 For each transaction the wall time is read right after `eth_sendTransaction` returns (anvil has
 mined the block by then); each subscriber notes the wall time at which the transfer's message
 arrives. Latency is the difference, over every (transaction, subscriber) pair; pairs that never
-arrive are counted as missing. Also printed: when each commit appeared on Redis (indexing alone),
-the first subscriber's latency (indexing, Redis and the hub) and the spread from the first to the
-last subscriber of a transaction (the fan-out). PostgreSQL and Redis are the machine's when they answer (a fresh
-database, dropped at the end), else embedded ones from `indexer.services`. The last line is always
-`feed subscribers=<n> p50_ms=<x> p99_ms=<y>`.
+arrive are counted as missing.
+
+The hops (`indexer.commit_message.Hops` and the API's `hops` field; every clock is this machine's):
+sent -> head (the indexer got the node's new-head notification) -> fetched -> committed ->
+published (on Redis) -> received (by the API process) -> dispatched (encoded once per topic and
+queued for each socket) -> delivered (read by the subscriber: written to its socket plus the
+loopback). `--no-hops` leaves them out (smaller messages: the end-to-end figures without the
+measurement's own cost). Each is printed as p50/p99 over the transactions (delivered: over every
+pair), with `head -> delivered` (the latency issue's target) and each API process's memory per
+connection (its RSS growth while the subscribers connected, divided by its connections). A run against code
+whose messages carry no hops prints only the end-to-end figures. PostgreSQL and Redis are the
+machine's when they answer (a fresh database, dropped at the end), else embedded ones from
+`infra.embedded`. The last line is always `feed subscribers=<n> p50_ms=<x> p99_ms=<y>`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import multiprocessing
 import os
 import resource
@@ -184,23 +198,30 @@ def _answers(url: str) -> bool:
 # -- the subscribers (a second process) --------------------------------------------------------
 
 
-def subscribers(url: str, topic_sets: list[list[str]], pipe: Connection) -> None:
-    """Runs in the subscribers' process: connects, reports ready, records arrivals until told."""
-    asyncio.run(_subscribe_all(url, topic_sets, pipe))
+Arrivals = dict[str, dict[str, list[float]]]  # status -> tx hash -> arrival times
 
 
-async def _subscribe_all(url: str, topic_sets: list[list[str]], pipe: Connection) -> None:
+def subscribers(urls: list[str], topic_sets: list[list[str]], pipe: Connection) -> None:
+    """Runs in a subscribers' process: connects, reports ready, records arrivals until told."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, len(topic_sets) + 1024)), hard))
+    asyncio.run(_subscribe_all(urls, topic_sets, pipe))
+
+
+async def _subscribe_all(urls: list[str], topic_sets: list[list[str]], pipe: Connection) -> None:
     from websockets.asyncio.client import connect
 
-    arrivals: dict[str, list[float]] = defaultdict(list)
+    arrivals: Arrivals = {"added": defaultdict(list), "removed": defaultdict(list)}
+    hops: dict[str, dict[str, Any]] = {}  # "<tx hash> <url>" -> the API's hops of its message
     subscribed = asyncio.Semaphore(0)
     opening = asyncio.Semaphore(50)  # connections being opened at once
     clock = time.time
     loads = orjson.loads
 
-    async def one(topics: list[str]) -> None:
+    async def one(url: str, topics: list[str]) -> None:
         async with opening:
-            ws = await connect(url, ping_interval=None, open_timeout=120, max_queue=None)
+            ws = await connect(url, ping_interval=None, open_timeout=300, max_queue=None,
+                               compression=None)  # fmt: skip
             await ws.send(orjson.dumps({"op": "subscribe", "topics": topics}).decode())
             answer = loads(await ws.recv())
             if answer.get("type") != "subscribed":
@@ -211,21 +232,92 @@ async def _subscribe_all(url: str, topic_sets: list[list[str]], pipe: Connection
                 now = clock()
                 message = loads(raw)
                 if message["type"] == "event" and message["event"]["event"] == "Transfer":
-                    arrivals[message["event"]["tx_hash"]].append(now)
+                    tx_hash = message["event"]["tx_hash"]
+                    arrivals[message["status"]][tx_hash].append(now)
+                    if message["status"] == "added" and "hops" in message:
+                        hops.setdefault(f"{tx_hash} {url}", message["hops"])
 
-    tasks = [asyncio.create_task(one(topics)) for topics in topic_sets]
+    tasks = [asyncio.create_task(one(urls[i % len(urls)], topics))
+             for i, topics in enumerate(topic_sets)]  # fmt: skip
     for _ in topic_sets:
         await subscribed.acquire()
     gc.freeze()
     gc.disable()  # no collection pauses in the measuring process while it measures
     pipe.send("ready")
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, pipe.recv)  # "stop"
+    while True:
+        order = await loop.run_in_executor(None, pipe.recv)
+        if order == "stop":
+            break
+        pipe.send({"arrivals": {k: dict(v) for k, v in arrivals.items()}, "hops": dict(hops)})
+        arrivals = {"added": defaultdict(list), "removed": defaultdict(list)}
     failed = [t for t in tasks if t.done() and t.exception() is not None]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    pipe.send({"arrivals": dict(arrivals), "failed": [repr(t.exception()) for t in failed]})
+    pipe.send({"arrivals": {k: dict(v) for k, v in arrivals.items()}, "hops": dict(hops),
+               "failed": [repr(t.exception()) for t in failed]})  # fmt: skip
+
+
+class Subscribers:
+    """N feed subscribers in `processes` processes, over the API processes' `/ws` URLs.
+
+    Args:
+        urls: The `/ws` URL of each API process (connections spread round-robin).
+        topic_sets: The topics of each connection.
+        processes: Client processes (one asyncio loop each).
+    """
+
+    def __init__(self, urls: list[str], topic_sets: list[list[str]], processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.children = []
+        for k in range(processes):
+            share = topic_sets[k::processes]
+            # Round-robin inside each process too: process k's i-th connection goes to url
+            # (k + i * processes) % len(urls), so the processes' connections interleave.
+            order = [urls[(k + i * processes) % len(urls)] for i in range(len(urls))]
+            ours, theirs = context.Pipe()
+            child = context.Process(target=subscribers, daemon=True, args=(order, share, theirs))
+            child.start()
+            self.pipes.append(ours)
+            self.children.append(child)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for pipe in self.pipes:
+            if not pipe.poll(max(0.0, deadline - time.monotonic())) or pipe.recv() != "ready":
+                raise click.ClickException("the subscribers did not connect")
+
+    def collect(self, order: str = "report") -> dict[str, Any]:
+        """Every process's arrivals (and hops) since the last report, merged."""
+        merged: dict[str, Any] = {"arrivals": {"added": defaultdict(list),
+                                               "removed": defaultdict(list)},
+                                  "hops": {}, "failed": []}  # fmt: skip
+        for pipe in self.pipes:
+            pipe.send(order)
+        for pipe in self.pipes:
+            part = pipe.recv()
+            for status, by_tx in part["arrivals"].items():
+                for tx_hash, times in by_tx.items():
+                    merged["arrivals"][status][tx_hash] += times
+            merged["hops"].update(part["hops"])
+            merged["failed"] += part.get("failed", [])
+        return merged
+
+    def stop(self) -> dict[str, Any]:
+        result = self.collect("stop")
+        for child in self.children:
+            child.join(30)
+        return result
+
+
+def rss_kb(pid: int) -> int:
+    """A process's resident memory in KiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 # -- the measurement ---------------------------------------------------------------------------
@@ -236,53 +328,140 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, count: int,
-            transactions: int, interval: float, warmup: int) -> str:  # fmt: skip
-    """Starts the indexer, the API and the subscribers, sends the transfers, prints the figures."""
+HOP_NAMES = ("head", "fetched", "committed", "published", "received", "dispatched")
+
+
+def hop_lines(sent: dict[str, float], arrivals: dict[str, list[float]],
+              hops: dict[str, dict[str, Any]]) -> list[str]:  # fmt: skip
+    """p50/p99 of each hop, in ms: sent -> head -> ... -> dispatched -> delivered."""
+    steps: dict[str, list[float]] = defaultdict(list)
+    delivered: list[float] = []
+    from_head: list[float] = []
+    for key, found in hops.items():
+        tx_hash = key.split(" ")[0]
+        if tx_hash not in sent:
+            continue
+        stamps: list[float | None] = [sent[tx_hash], *(found.get(name) for name in HOP_NAMES)]
+        names = ["sent", *HOP_NAMES]
+        known = [(n, t) for n, t in zip(names, stamps, strict=True) if t is not None]
+        for (a, ta), (b, tb) in itertools.pairwise(known):
+            steps[f"{a} -> {b}"].append((tb - ta) * 1000)
+    by_tx: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for key, found in hops.items():
+        by_tx[key.split(" ")[0]].append(found)
+    for tx_hash, times in arrivals.items():
+        if tx_hash not in sent:
+            continue
+        dispatched = [
+            h["dispatched"] for h in by_tx[tx_hash]
+        ]  # the earliest process: an upper bound
+        heads = [h["head"] for h in by_tx[tx_hash] if h.get("head")]
+        if dispatched:
+            delivered += [(t - min(dispatched)) * 1000 for t in times]
+        if heads:
+            from_head += [(t - heads[0]) * 1000 for t in times]
+    lines = []
+    order = ["sent -> head", *(f"{a} -> {b}" for a, b in itertools.pairwise(HOP_NAMES))]
+    for name in [*order, *sorted(set(steps) - set(order))]:
+        if steps.get(name):
+            values = steps[name]
+            lines.append(f"  {name:<26} p50 {_percentile(values, 0.5):7.1f}"
+                         f"  p99 {_percentile(values, 0.99):7.1f}")  # fmt: skip
+    if delivered:
+        lines.append(f"  {'dispatched -> delivered':<26} p50 {_percentile(delivered, 0.5):7.1f}"
+                     f"  p99 {_percentile(delivered, 0.99):7.1f}   (every subscriber)")  # fmt: skip
+    if from_head:
+        lines.append(f"  {'head -> delivered':<26} p50 {_percentile(from_head, 0.5):7.1f}"
+                     f"  p99 {_percentile(from_head, 0.99):7.1f}   (every subscriber)")  # fmt: skip
+    return lines
+
+
+@dataclass
+class Stack:
+    """The indexer and the API processes of a run."""
+
+    indexer: subprocess.Popen[bytes]
+    apis: list[subprocess.Popen[bytes]]
+    ws_urls: list[str]
+    namespace: str
+
+
+@contextmanager
+def stack(chain: Platform, database_url: str, redis_url: str, workdir: Path, *, connections: int,
+          api_processes: int, hops: bool = True) -> Iterator[Stack]:  # fmt: skip
+    """The indexer (caught up with the chain) and the API processes (answering), for one run."""
     namespace = f"feed-bench-{secrets.token_hex(4)}"
     env = dict(os.environ, RPC_URL=chain.rpc_url, DATABASE_URL=database_url, REDIS_URL=redis_url,
                REDIS_NAMESPACE=namespace, DEPLOYMENTS_DIR=chain.deployments_dir,
                PYTHONPATH=str(ROOT), INDEXER_USE_WEBSOCKET="true", INDEXER_POLL_INTERVAL="0.05",
-               API_WS_CONNECTIONS_PER_CLIENT=str(count + 10))  # fmt: skip
-    port = _free_port()
+               API_WS_CONNECTIONS_PER_CLIENT=str(connections + 10),
+               API_WS_HOPS=str(hops).lower())  # fmt: skip
     head = int(_rpc(chain.rpc_url, "eth_blockNumber"), 16)
-    indexer_log, api_log = workdir / "indexer.log", workdir / "api.log"
+    indexer_log = workdir / "indexer.log"
     indexer = [sys.executable, "-m", "indexer", "--json-logs", "run", "--no-progress",
                "--redis-url", redis_url, "--database-url", database_url]  # fmt: skip
-    api = [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host",
-           "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-           "--no-server-header"]  # fmt: skip
-    with process(indexer, env, indexer_log) as indexing, process(api, env, api_log) as serving:
+    with ExitStack() as processes:
+        indexing = processes.enter_context(process(indexer, env, indexer_log))
+        serving, urls = [], []
+        for k in range(api_processes):
+            port = _free_port()
+            api = [sys.executable, "-m", "uvicorn", "api.main:app_from_env", "--factory", "--host",
+                   "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+                   "--no-server-header", "--backlog", "4096"]  # fmt: skip
+            api_log = workdir / f"api-{k}.log"
+            child = processes.enter_context(process(api, env, api_log))
+            serving.append(child)
+            urls.append(f"ws://127.0.0.1:{port}/ws")
+            _wait("the API", lambda p=port: _answers(f"http://127.0.0.1:{p}/healthz"), 120, child,
+                  api_log)  # fmt: skip
         _wait("the indexer", lambda: _checkpoint(database_url) >= head, 120, indexing, indexer_log)
-        _wait("the API", lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60, serving, api_log)
-        topic_sets = [["events"], [f"asset:{chain.asset_id}"], [f"account:{chain.sender}"]]
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        listener = context.Process(target=subscribers, daemon=True, args=(
-            f"ws://127.0.0.1:{port}/ws", [topic_sets[i % 3] for i in range(count)], theirs))  # fmt: skip
-        listener.start()
+        yield Stack(indexing, serving, urls, namespace)
+
+
+def send_transfers(
+    chain: Platform, count: int, interval: float, offset: int = 0
+) -> dict[str, float]:
+    """Sends `count` transfers, one block each; returns when each was mined (wall time)."""
+    data = [TRANSFER + encode(["address", "uint256"], [r, 1]) for r in chain.recipients]
+    sent: dict[str, float] = {}
+    for i in range(count):
+        tx_hash = _send(chain.rpc_url, chain.sender, chain.token, data[(offset + i) % len(data)])
+        sent[tx_hash] = time.time()
+        time.sleep(interval)
+    return sent
+
+
+def topic_sets(chain: Platform, count: int) -> list[list[str]]:
+    choices = [["events"], [f"asset:{chain.asset_id}"], [f"account:{chain.sender}"]]
+    return [choices[i % 3] for i in range(count)]
+
+
+def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, count: int,
+            transactions: int, interval: float, warmup: int, api_processes: int,
+            client_processes: int, hops: bool = True) -> str:  # fmt: skip
+    """Starts the indexer, the API and the subscribers, sends the transfers, prints the figures."""
+    with stack(chain, database_url, redis_url, workdir, connections=count,
+               api_processes=api_processes, hops=hops) as running:  # fmt: skip
+        rss_before = [rss_kb(child.pid) for child in running.apis]
         started = time.monotonic()
-        if not ours.poll(600) or ours.recv() != "ready":
-            raise click.ClickException("the subscribers did not connect")
-        click.echo(f"{count} subscribers connected in {time.monotonic() - started:.1f} s")
+        clients = Subscribers(running.ws_urls, topic_sets(chain, count), client_processes)
+        clients.wait_ready(1800)
+        click.echo(f"{count} subscribers connected in {time.monotonic() - started:.1f} s"
+                   f" ({api_processes} API processes, {client_processes} client processes)")  # fmt: skip
         published: dict[str, float] = {}
         watcher = threading.Thread(target=_watch_redis, daemon=True,
-                                   args=(redis_url, chain.chain_id, namespace, published))  # fmt: skip
+                                   args=(redis_url, chain.chain_id, running.namespace, published))  # fmt: skip
         watcher.start()
-        sent: dict[str, float] = {}
-        data = [TRANSFER + encode(["address", "uint256"], [r, 1]) for r in chain.recipients]
-        for i in range(warmup + transactions):
-            tx_hash = _send(chain.rpc_url, chain.sender, chain.token, data[i % len(data)])
-            if i >= warmup:
-                sent[tx_hash] = time.time()
-            time.sleep(interval)
+        send_transfers(chain, warmup, interval)
+        rss_after = [rss_kb(child.pid) for child in running.apis]
+        sent = send_transfers(chain, transactions, interval, offset=warmup)
         last = int(_rpc(chain.rpc_url, "eth_blockNumber"), 16)
-        _wait("indexing", lambda: _checkpoint(database_url) >= last, 60, indexing, indexer_log)
-        time.sleep(2)  # the last messages in flight
-        ours.send("stop")
-        result = ours.recv()
-        listener.join(30)
-    latencies = [(t - sent[h]) * 1000 for h, times in result["arrivals"].items() if h in sent
+        _wait("indexing", lambda: _checkpoint(database_url) >= last, 120, running.indexer,
+              workdir / "indexer.log")  # fmt: skip
+        time.sleep(2 + count / 2_000)  # the last messages in flight
+        result = clients.stop()
+    arrivals = result["arrivals"]["added"]
+    latencies = [(t - sent[h]) * 1000 for h, times in arrivals.items() if h in sent
                  for t in times]  # fmt: skip
     missing = count * transactions - len(latencies)
     if result["failed"]:
@@ -297,13 +476,23 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, c
                f"  p99 {p99:.1f}  max {max(latencies):.1f}")  # fmt: skip
     redis_ms = [(published[h] - sent[h]) * 1000 for h in sent if h in published]
     if redis_ms:
-        click.echo(f"indexer commit published on Redis ms: p50 {_percentile(redis_ms, 0.5):.1f}"
+        click.echo(f"indexer commit seen on Redis ms: p50 {_percentile(redis_ms, 0.5):.1f}"
                    f"  p99 {_percentile(redis_ms, 0.99):.1f}  max {max(redis_ms):.1f}")  # fmt: skip
-    firsts = [(min(t) - sent[h]) * 1000 for h, t in result["arrivals"].items() if h in sent]
-    spreads = [(max(t) - min(t)) * 1000 for h, t in result["arrivals"].items() if h in sent]
+    firsts = [(min(t) - sent[h]) * 1000 for h, t in arrivals.items() if h in sent]
+    spreads = [(max(t) - min(t)) * 1000 for h, t in arrivals.items() if h in sent]
     click.echo(f"first subscriber ms (indexing, Redis, hub): p50 {_percentile(firsts, 0.5):.1f}"
                f"  p99 {_percentile(firsts, 0.99):.1f}; first to last subscriber ms (fan-out):"
                f" p50 {_percentile(spreads, 0.5):.1f}  p99 {_percentile(spreads, 0.99):.1f}")  # fmt: skip
+    lines = hop_lines(sent, arrivals, result["hops"])
+    if lines:
+        click.echo("hops ms (p50, p99):")
+        for line in lines:
+            click.echo(line)
+    for k, (before, after) in enumerate(zip(rss_before, rss_after, strict=True)):
+        connections = len(range(k, count, api_processes))
+        click.echo(f"API process {k}: {connections} connections, RSS {before / 1024:.0f} ->"
+                   f" {after / 1024:.0f} MB, {(after - before) / max(connections, 1):.1f} KB per"
+                   " connection")  # fmt: skip
     return f"feed subscribers={count} p50_ms={p50:.1f} p99_ms={p99:.1f}"
 
 
@@ -318,8 +507,11 @@ def _watch_redis(redis_url: str, chain_id: int, namespace: str,
     pubsub.subscribe(channel(chain_id, namespace))
     for message in pubsub.listen():
         now = time.time()
-        for event in orjson.loads(message["data"]).get("events") or ():
-            published.setdefault(event["tx_hash"], now)
+        commit = orjson.loads(message["data"])
+        for event in commit.get("events") or ():
+            published.setdefault(f"{commit['status']} {event['tx_hash']}", now)
+            if commit["status"] == "added":
+                published.setdefault(event["tx_hash"], now)
 
 
 def _free_port() -> int:
@@ -338,12 +530,18 @@ def _free_port() -> int:
               help="Seconds between transfers.")  # fmt: skip
 @click.option("--warmup", default=5, show_default=True, type=click.IntRange(min=0),
               help="Transfers sent first and not measured.")  # fmt: skip
+@click.option("--api-processes", default=1, show_default=True, type=click.IntRange(1, 8),
+              help="API processes behind the Redis fan-out; subscribers spread over them.")  # fmt: skip
+@click.option("--client-processes", default=None, type=click.IntRange(1, 32),
+              help="Subscriber processes [default: one per 2,500 subscribers].")  # fmt: skip
+@click.option("--hops/--no-hops", default=True, show_default=True,
+              help="Messages carry their hop times (the breakdown; larger messages).")  # fmt: skip
 @click.option("--server-url", default=SERVER_URL, show_default=True,
               help="PostgreSQL server to create the bench database on.")  # fmt: skip
 @click.option("--redis-url", default=REDIS_URL, show_default=True,
               help="Redis server (an embedded one when it does not answer).")  # fmt: skip
-def main(subscribers: int, transactions: int, interval: float, warmup: int, server_url: str,
-         redis_url: str) -> None:  # fmt: skip
+def main(subscribers: int, transactions: int, interval: float, warmup: int, api_processes: int,
+         client_processes: int | None, hops: bool, server_url: str, redis_url: str) -> None:  # fmt: skip
     """Measures how long the WebSocket feed takes to deliver a mined transfer to N subscribers."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * subscribers + 1024)), hard))
@@ -362,8 +560,9 @@ def main(subscribers: int, transactions: int, interval: float, warmup: int, serv
             scratch_database(server_url, workdir, prefix="feed_bench")
         )
         redis_url = stack.enter_context(redis_server(redis_url, workdir))
+        clients = client_processes or max(1, -(-subscribers // 2_500))
         line = measure(chain, database_url, redis_url, workdir, subscribers, transactions,
-                       interval, warmup)  # fmt: skip
+                       interval, warmup, api_processes, clients, hops)  # fmt: skip
     click.echo(line)
 
 

@@ -1,5 +1,6 @@
-"""`database/schema.md` and the ER diagram, from a migrated database's catalog and the hand-kept
-notes (`database/notes.yaml`: what tables hold, what indexes serve, the logical references).
+"""`database/schema.md` and the ER diagram, from the models (`docgen.models`), a migrated
+database's catalog and the hand-kept notes (`database/notes.yaml`: what tables hold, what indexes
+serve, the logical references).
 
 What a reorg and a re-projection do to each table follows the indexer's own rules, read from the
 same catalog facts the indexer reads (`indexer.store`): tables with a `*_journal` trigger are
@@ -229,8 +230,10 @@ def render_schema(catalog: Catalog, notes: dict[str, Any]) -> str:
     out = [
         "# Database schema",
         "",
-        "Read from the catalog of a database migrated to head with the indexer's Alembic migrations"
-        " (`indexer/migrations/`), and from the hand-kept [notes.yaml](notes.yaml). How the tables"
+        "Tables and columns from the SQLModel models (`infra/database/models/`); views, indexes,"
+        " triggers and functions from the catalog of a database migrated to head with the Alembic"
+        " migrations (`infra/database/migrations/`), which a drift test holds equal to the models;"
+        " what each table holds from the hand-kept [notes.yaml](notes.yaml). How the tables"
         " are used: [the indexer](../indexer/README.md) and [the API](../api/README.md). The ER"
         " diagram: [diagrams/database-er.md](../diagrams/database-er.md).",
         "",

@@ -11,13 +11,16 @@ Documents = dict[Path, str]
 
 
 def database(server_url: str | None = None) -> Documents:
-    """`database/schema.md` and `diagrams/database-er.md`, from a scratch database made on
-    `server_url` (the machine's PostgreSQL, else an embedded one)."""
+    """`database/schema.md` and `diagrams/database-er.md`: the tables from the SQLModel models,
+    views, indexes, triggers and functions from a scratch database migrated on `server_url` (the
+    machine's PostgreSQL, else an embedded one)."""
     from docgen import catalog, scratch
     from docgen.database import ER, SCHEMA, load_notes, render_er, render_schema
+    from docgen.models import with_models
+    from infra.database.models import metadata
 
     with scratch.migrated_database(server_url) as url:
-        read = catalog.read(url)
+        read = with_models(catalog.read(url), metadata)
     notes = load_notes()
     return {
         SCHEMA: marked(SCHEMA, render_schema(read, notes)),

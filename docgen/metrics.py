@@ -1,6 +1,6 @@
-"""`api/metrics.md`: every metric the API and the indexer declare, found by importing every
-module of both packages (none does I/O at import time) and collecting the metric objects they
-hold, so a metric declared in any of their modules is listed."""
+"""`api/metrics.md`: every metric the API, the indexer and their shared `infra` declare, found by
+importing every module of the three packages (none does I/O at import time) and collecting the
+metric objects they hold, so a metric declared in any of their modules is listed."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from prometheus_client.metrics import MetricWrapperBase
 from docgen.files import ARCHITECTURE
 
 METRICS = ARCHITECTURE / "api" / "metrics.md"
-PACKAGES = ("api", "indexer")
+PACKAGES = ("api", "indexer", "infra")
 WHERE = {
     "api": "`GET /metrics` on the API's port (each API process; `make run`: 8000)",
     "indexer": "`--metrics-port` / `INDEXER_METRICS_PORT` of the indexer (`make run`: 9101)",

@@ -1,4 +1,4 @@
-"""A scratch PostgreSQL database with the indexer's migrations applied, dropped afterwards."""
+"""A scratch PostgreSQL database with the schema's migrations applied, dropped afterwards."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import psycopg
 
 from docgen.files import ROOT
-from indexer import services
-from indexer.migrate import upgrade
+from infra import embedded
+from infra.database.migrate import upgrade
 
 # The machine's server when it answers (as in the tests), else an embedded one under .data/.
 ADMIN_URL = os.environ.get(
@@ -23,10 +23,10 @@ ADMIN_URL = os.environ.get(
 @contextmanager
 def admin_url() -> Iterator[str]:
     """A PostgreSQL server URL to create the scratch database on."""
-    if services.server_answers(ADMIN_URL):
+    if embedded.server_answers(ADMIN_URL):
         yield ADMIN_URL
         return
-    with services.postgres(None, ROOT / ".data" / "docs-postgres") as url:
+    with embedded.postgres(None, ROOT / ".data" / "docs-postgres") as url:
         yield url
 
 

@@ -13,14 +13,16 @@ from typing import Any
 
 import click
 
-from indexer import logs, metrics, services
-from indexer.abi import Abis
+from indexer import metrics
 from indexer.engine import Indexer
 from indexer.exceptions import IndexerError
-from indexer.migrate import upgrade
 from indexer.reproject import reproject
 from indexer.settings import IndexerSettings
 from indexer.store import Store
+from infra import embedded, logs
+from infra.abi import Abis
+from infra.database.migrate import upgrade
+from infra.exceptions import InfraError
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +31,11 @@ log = logging.getLogger(__name__)
 def _servers(settings: IndexerSettings, *, with_redis: bool) -> Iterator[tuple[str, str | None]]:
     """The database (and Redis) URLs: the configured servers, else embedded ones in the data dir."""
     data: Path = settings.data_dir
-    with services.postgres(settings.database_url, data / "postgres") as database_url:
+    with embedded.postgres(settings.database_url, data / "postgres") as database_url:
         if not with_redis:
             yield database_url, None
             return
-        with services.redis(settings.redis_url, data / "redis") as redis_url:
+        with embedded.redis(settings.redis_url, data / "redis") as redis_url:
             yield database_url, redis_url
 
 
@@ -78,7 +80,7 @@ def run(until: int | None, metrics_port: int | None, **options: Any) -> None:
         with _servers(settings, with_redis=True) as (database_url, redis_url):
             log.info("indexing %s into %s", settings.rpc_url, _redact(database_url))
             Indexer(settings, database_url, redis_url).run(stop, until=until)
-    except IndexerError as error:
+    except (IndexerError, InfraError) as error:
         log.error("the indexer stopped: %s", error, extra={"fault": type(error).__name__})
         sys.exit(1)
 

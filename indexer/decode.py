@@ -7,8 +7,9 @@ from typing import Any
 
 import orjson
 
-from indexer.abi import Abis
+from indexer.commit_message import PublishedEvent
 from indexer.projection import Event
+from infra.abi import Abis
 
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown"
@@ -48,14 +49,16 @@ class Decoder:
         return UNKNOWN, {}, "{}"
 
 
-def published(e: Event, args_json: str) -> dict[str, Any]:
-    """An event as consumers receive it, with its position."""
-    return {
-        "block_number": e.block_number,
-        "block_hash": e.block_hash,
-        "log_index": e.log_index,
-        "tx_hash": e.tx_hash,
-        "address": e.address,
-        "event": e.name,
-        "args": orjson.Fragment(args_json),
-    }
+def published(e: Event, args_json: str) -> PublishedEvent:
+    """An event as consumers receive it (a `raw_logs` row), with its position."""
+    return PublishedEvent(
+        block_number=e.block_number,
+        block_hash=e.block_hash,
+        log_index=e.log_index,
+        tx_hash=e.tx_hash,
+        tx_index=e.tx_index,
+        block_timestamp=e.timestamp,
+        address=e.address,
+        event=e.name,
+        args=orjson.Fragment(args_json),
+    )

@@ -1,7 +1,11 @@
 """The indexing loop: backfill, head following, reorgs, retries and leadership.
 
-    leader lock -> checkpoint -> [prefetch ranges] -> decode + project -> one commit -> publish
+    leader lock -> checkpoint -> [prefetch ranges] -> batch.project -> one commit -> publish
                        ^------------- rollback to the common ancestor on a reorg
+
+The engine keeps the loop; what one batch becomes (rows and messages) is `indexer.batch`, the path
+`reindex` takes too. The deployments file is read by `indexer.deployments`, the progress bar is
+`indexer.progress`.
 
 Everything between two commits can be lost (a crash, a fault) without harm: the loop restarts from
 the committed checkpoint, so each log is committed exactly once.
@@ -10,21 +14,21 @@ the committed checkpoint, so each log is committed exactly once.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import NamedTuple
 
 import psycopg
-import sqlalchemy.exc
 
 from indexer import metrics
-from indexer.abi import DEPLOYED_KINDS, Abis
+from indexer.batch import Followed, discover, followed_with, project
+from indexer.commit_message import Hops, PublishedEvent, Status
 from indexer.committer import Committer
-from indexer.decode import UNKNOWN, Decoder, published
+from indexer.decode import Decoder
+from indexer.deployments import deployed_contracts
 from indexer.exceptions import (
     ChainChanged,
     ConfigurationError,
@@ -33,37 +37,30 @@ from indexer.exceptions import (
     RetryableError,
 )
 from indexer.fetch import Batch, Prefetcher, RangeFetcher
-from indexer.handlers import HANDLERS_BY_KIND, TransferRun
 from indexer.heads import HeadWatcher
-from indexer.projection import EntityCache, Event, Projection
+from indexer.progress import Progress
+from indexer.projection import EntityCache, Projection
 from indexer.publish import Publisher
 from indexer.rpc import RpcClient
-from indexer.settings import LOCAL_CHAIN_IDS, IndexerSettings
+from indexer.settings import IndexerSettings
 from indexer.store import BatchWrite, Store
+from infra.abi import Abis
+from infra.settings import LOCAL_CHAIN_IDS
 
 log = logging.getLogger("indexer.engine")
 Checkpoint = tuple[int, str] | None
+HEAD_BLOCKS = 4  # ranges shorter than this are fetched and committed without the threads
 
 
-def deployed_contracts(
-    settings: IndexerSettings, chain_id: int
-) -> list[tuple[str, str, None, int]]:
-    """The platform contracts of a chain's deployments file: (address, kind, None, block)."""
-    path = settings.deployments_dir / f"{chain_id}.json"
-    try:
-        named = json.loads(path.read_text())["contracts"]
-    except FileNotFoundError as error:
-        raise ConfigurationError(
-            f"no deployments for chain {chain_id}: {path} is missing"
-        ) from error
-    found = [
-        (entry["address"].lower(), DEPLOYED_KINDS[name], None, int(entry["block"]))
-        for name, entry in named.items()
-        if name in DEPLOYED_KINDS and entry.get("block") is not None
-    ]
-    if not any(kind == "registry" for _, kind, _, _ in found):
-        raise ConfigurationError(f"{path} names no AssetRegistry")
-    return found
+class CommitNote(NamedTuple):
+    """What the loop needs after a batch is committed (metrics, progress, publishing)."""
+
+    from_block: int
+    started: float  # time.monotonic() when the batch began to be prepared
+    events: list[PublishedEvent] | None  # to publish; None when over the publish limit
+    total: int  # logs of the followed contracts
+    replan: bool  # new contracts are followed: plan the next ranges again
+    hops: Hops  # when the batch's head arrived and it was fetched (committed is added after)
 
 
 class Indexer:
@@ -89,10 +86,11 @@ class Indexer:
         self.cache = EntityCache()
         self.failures = 0
         self.node_head = 0
-        self.progress: Any = None
+        self.progress = Progress(settings.progress)
         self._span = settings.initial_range
         self._caught_up = False
         self._alarmed = -1e9
+        self._heads: HeadWatcher | None = None
 
     # -- the outer loop ------------------------------------------------------------------------
 
@@ -116,7 +114,7 @@ class Indexer:
                 try:
                     self._start()
                     if heads is None and self.settings.use_websocket:
-                        heads = HeadWatcher(self.settings.rpc_url)
+                        heads = self._heads = HeadWatcher(self.settings.rpc_url)
                     if not self._lead(stop):
                         return
                     if self._follow(stop, until, heads):
@@ -125,11 +123,7 @@ class Indexer:
                     log.info("chain moved during a fetch; starting again from the checkpoint",
                              extra={"reason": str(change)})  # fmt: skip
                     self.cache.clear()
-                except (
-                    RetryableError,
-                    psycopg.OperationalError,
-                    sqlalchemy.exc.OperationalError,
-                ) as fault:
+                except (RetryableError, psycopg.OperationalError) as fault:
                     self.cache.clear()
                     self.failures += 1
                     metrics.RETRIES.labels(type(fault).__name__).inc()
@@ -145,8 +139,7 @@ class Indexer:
         finally:
             if heads is not None:
                 heads.close()
-            if self.progress is not None:
-                self.progress.close()
+            self.progress.close()
             if self.store is not None:
                 self.store.close()
             metrics.set_leader(None)
@@ -156,7 +149,7 @@ class Indexer:
         if self.chain_id is None:
             self.chain_id = self.rpc.chain_id()
         if self.store is None or self.store._conn is None:
-            from indexer.migrate import upgrade
+            from infra.database.migrate import upgrade
 
             upgrade(self.database_url)
             self.store = Store(self.database_url, self.chain_id)
@@ -233,9 +226,13 @@ class Indexer:
 
     def _run_ranges(self, stop: threading.Event, checkpoint: Checkpoint, first: int, last: int,
                     head: int) -> None:  # fmt: skip
-        """Indexes [first, last]: fetch thread -> decode and project here -> commit thread."""
+        """Indexes [first, last]: fetch thread -> decode and project here -> commit thread; a few
+        blocks at the head are done in this thread alone."""
         store = self.store
         assert store is not None
+        if last - first < HEAD_BLOCKS:
+            self._run_at_head(checkpoint, first, last, head)
+            return
         contracts = store.contracts()
         fetcher = RangeFetcher(
             self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
@@ -243,7 +240,7 @@ class Indexer:
             header_chunk=self.settings.header_batch_size,
         )  # fmt: skip
         reversible_from = max(0, head - self.settings.reorg_window + 1)
-        self._progress_start(first, last)
+        self.progress.start(first, last)
         prefetcher = Prefetcher(fetcher, first, last, reversible_from=reversible_from,
                                 depth=self.settings.prefetch_batches)  # fmt: skip
         committer = Committer(store.write, self._after_commit)
@@ -255,10 +252,10 @@ class Indexer:
                     committer.drain()
                     self._undo_reorg(checkpoint, head)
                     break
-                write, note, restart = self._prepare(batch, checkpoint, contracts, fetcher)
+                write, note = self._prepare(batch, checkpoint, contracts, fetcher)
                 committer.submit(write, note)
                 checkpoint = (write.to_block, write.to_hash)
-                if restart:
+                if note.replan:
                     break
                 self._span = fetcher.span
                 if len(self.cache) > self.cache.limit:
@@ -271,6 +268,31 @@ class Indexer:
         finally:
             committer.close()
             prefetcher.close()
+
+    def _run_at_head(self, checkpoint: Checkpoint, first: int, last: int, head: int) -> None:
+        """Fetches, prepares, commits and publishes [first, last] (or its first part) in this
+        thread: following the head, the threads' hand-offs cost more time than they save."""
+        store = self.store
+        assert store is not None
+        contracts = store.contracts()
+        fetcher = RangeFetcher(
+            self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
+            target_logs=self.settings.target_logs_per_request,
+            header_chunk=self.settings.header_batch_size,
+        )  # fmt: skip
+        batch = fetcher.fetch(first, last, max(0, head - self.settings.reorg_window + 1))
+        if not self._parent_matches(batch, checkpoint):
+            self._undo_reorg(checkpoint, head)
+            return
+        try:
+            write, note = self._prepare(batch, checkpoint, contracts, fetcher)
+            store.write(write)
+        except BaseException:
+            self.cache.clear()  # it may hold changes that were never committed
+            raise
+        self._after_commit(write, note)
+        if len(self.cache) > self.cache.limit:
+            self.cache.trim()
 
     def _parent_matches(self, batch: Batch, checkpoint: Checkpoint) -> bool:
         header = batch.headers.get(batch.from_block)
@@ -308,13 +330,15 @@ class Indexer:
         ancestor, ancestor_hash = self._common_ancestor(min(checkpoint[0], head))
         self.cache.clear()
         removed = store.rollback_to(ancestor, ancestor_hash)
+        hops = Hops(head=None if self._heads is None else self._heads.latest(),
+                    committed=time.time())  # fmt: skip
         metrics.REORGS.inc()
         metrics.REMOVED.inc(len(removed))
         log.warning("reorg undone", extra={"ancestor": ancestor, "old_head": checkpoint[0],
                                            "depth": checkpoint[0] - ancestor,
                                            "removed_events": len(removed)})  # fmt: skip
         self._publish("removed", ancestor + 1, checkpoint[0], (ancestor, ancestor_hash),
-                      [dict(r, status="removed") for r in removed], len(removed))  # fmt: skip
+                      [PublishedEvent(**r) for r in removed], len(removed), hops)  # fmt: skip
 
     def _common_ancestor(self, start: int) -> tuple[int, str]:
         store = self.store
@@ -339,149 +363,75 @@ class Indexer:
 
     # -- one batch -----------------------------------------------------------------------------
 
-    def _prepare(self, batch: Batch, checkpoint: Checkpoint,
-                 contracts: dict[str, tuple[str, int | None]],
-                 fetcher: RangeFetcher) -> tuple[BatchWrite, Any, bool]:  # fmt: skip
-        """Decodes and projects one batch: the rows to commit, a note for after the commit, and
-        whether to re-plan the ranges (new contracts to follow)."""
+    def _prepare(self, batch: Batch, checkpoint: Checkpoint, followed: Followed,
+                 fetcher: RangeFetcher) -> tuple[BatchWrite, CommitNote]:  # fmt: skip
+        """Decodes and projects one batch into the rows to commit and a note for after the commit.
+
+        A batch whose registry creates contracts ends at that block; the contracts' logs in it are
+        fetched now (the note's `replan` tells the loop to plan the next ranges with them).
+        """
         store = self.store
-        assert store is not None and self.chain_id is not None
+        assert store is not None
         started = time.monotonic()
+        hops = Hops(fetched=time.time())
+        if self._heads is not None:
+            hops.head = self._heads.arrived(batch.to_block)
         decoder = self._decoder()
-        discovered = self._discover(batch, contracts, decoder)
+        discovered = discover(batch.logs, followed, decoder)
         if discovered:
-            # The batch ends at the block that created new contracts; their logs in that block are
-            # fetched now, and the ranges after it are planned again with them followed.
-            cut = discovered[0][3]
-            fresh = fetcher.logs(cut, cut, addresses=[a for a, _, _, _ in discovered])
+            cut = discovered[0].block
+            fresh = fetcher.logs(cut, cut, addresses=[c.address for c in discovered])
             kept = [g for g in batch.logs if int(g["blockNumber"], 16) <= cut]
             merged = sorted(kept + fresh,
                             key=lambda g: (int(g["blockNumber"], 16), int(g["logIndex"], 16)))  # fmt: skip
             batch = fetcher.complete(batch.from_block, cut, merged, batch.reversible_from,
                                      batch.headers)  # fmt: skip
+            followed = followed_with(followed, discovered)
             self._span = self.settings.initial_range  # the followed set's density changed
-        projection = Projection(store, self.cache, batch.reversible_from)
-        lines: list[str] = []
-        events: list[dict[str, Any]] | None = []
-        limit = self.settings.publish_limit
-        counts: dict[int, int] = {}
-        chain_id = self.chain_id
         headers = batch.headers
-        by_topic = decoder.by_topic
-        handlers = HANDLERS_BY_KIND
-        transfers = TransferRun()
-        journaled_from = batch.reversible_from
-        current = -1
-        timestamp = 0
-        for raw in batch.logs:  # the hot loop: kept flat on purpose
-            address = raw["address"].lower()
-            known = contracts.get(address)
-            if known is None:
-                continue
-            topics = raw["topics"]
-            data = raw["data"]
-            entry = by_topic.get(topics[0]) if topics else None
-            if entry is None:
-                name, args, text = UNKNOWN, {}, "{}"
-            else:
-                try:
-                    name, (args, text) = entry[0], entry[1](topics, data)
-                except Exception as error:  # malformed data is stored raw, never fatal
-                    name, args, text = decoder.undecodable(entry[0], error)
-            number = int(raw["blockNumber"], 16)
-            if number != current:
-                current = number
-                timestamp = int(headers[number]["timestamp"], 16)
-                counts[number] = 0
-            counts[number] += 1
-            log_index = int(raw["logIndex"], 16)
-            tx_hash = raw["transactionHash"]
-            tx_index = int(raw["transactionIndex"], 16)
-            block_hash = raw["blockHash"]
-            copy_text = text.replace("\\", "\\\\") if "\\" in text else text  # COPY escaping
-            lines.append(
-                f"{chain_id}\t{number}\t{log_index}\t{block_hash}\t{tx_hash}\t{tx_index}\t"
-                f"{address}\t{name}\t{{{','.join(topics)}}}\t{data}\t{copy_text}\t{timestamp}\n"
-            )
-            kind = known[0]
-            if kind == "share_token" and name == "Transfer" and number < journaled_from:
-                # Final blocks: transfers are summed per holder and applied together (same rows,
-                # far fewer row visits); reversible blocks take the handler, block by block.
-                transfers.add(address, known[1], args["from"], args["to"], args["value"], number)
-                event = None
-            else:
-                handler = handlers[kind].get(name)
-                event = Event(number, log_index, block_hash, tx_hash, tx_index, address,
-                              timestamp, kind, known[1], name, args)  # fmt: skip
-                if handler is not None:
-                    transfers.apply(projection)  # what the handler reads must be up to date
-                    projection.begin(number)
-                    handler(projection, event)
-            if events is not None:
-                if event is None:
-                    event = Event(number, log_index, block_hash, tx_hash, tx_index, address,
-                                  timestamp, kind, known[1], name, args)  # fmt: skip
-                events.append(published(event, text))
-                if len(events) > limit:
-                    events = None
-        transfers.apply(projection)
-        groups = projection.finish()
-        to_hash = str(headers[batch.to_block]["hash"])
+        projected = project(
+            batch.logs, followed=followed, decoder=decoder,
+            timestamps={n: int(h["timestamp"], 16) for n, h in headers.items()},
+            projection=Projection(store, self.cache, batch.reversible_from),
+            journaled_from=batch.reversible_from, publish_limit=self.settings.publish_limit,
+        )  # fmt: skip
+        counts = projected.event_counts
         write = BatchWrite(
             expected=checkpoint,
             to_block=batch.to_block,
-            to_hash=to_hash,
+            to_hash=str(headers[batch.to_block]["hash"]),
             chain_head=max(self.node_head, batch.to_block),
-            raw_copy="".join(lines).encode(),
+            raw_copy=projected.raw_copy,
             blocks=[
                 (n, h["hash"], h["parentHash"], int(h["timestamp"], 16), counts.get(n, 0),
                  n >= batch.reversible_from)
                 for n, h in sorted(headers.items())
                 if batch.from_block <= n <= batch.to_block
             ],
-            groups=groups,
-            appends=dict(projection.appends),
-            contracts=discovered,
+            groups=projected.groups,
+            appends=projected.appends,
+            contracts=list(discovered),
             finalized_below=batch.reversible_from - 1 if batch.reversible_from > 0 else None,
         )  # fmt: skip
-        return write, (batch.from_block, started, events, len(lines)), bool(discovered)
+        note = CommitNote(batch.from_block, started, projected.events, projected.total,
+                          replan=bool(discovered), hops=hops)  # fmt: skip
+        return write, note
 
-    def _after_commit(self, write: BatchWrite, note: Any) -> None:
+    def _after_commit(self, write: BatchWrite, note: CommitNote) -> None:
         """Metrics, progress, publishing and the caller's callback, once a batch is committed."""
-        from_block, started, events, count = note
+        from_block, started, events, count, _, hops = note
+        hops.committed = time.time()
         elapsed = time.monotonic() - started
         metrics.EVENTS.inc(count)
         metrics.set_position(max(self.node_head, write.to_block), write.to_block)
         if write.blocks and write.blocks[-1][0] == write.to_block:
             metrics.INDEXED_TIMESTAMP.set(write.blocks[-1][3])
         metrics.BATCH_SECONDS.observe(elapsed)
-        self._progress_update(write.to_block - from_block + 1, count)
+        self.progress.update(write.to_block - from_block + 1, count)
         self._publish("added", from_block, write.to_block, (write.to_block, write.to_hash), events,
-                      count)  # fmt: skip
+                      count, hops)  # fmt: skip
         if self.on_commit is not None:
             self.on_commit(write.to_block)
-
-    def _discover(self, batch: Batch, contracts: dict[str, tuple[str, int | None]],
-                  decoder: Decoder) -> list[tuple[str, str, int | None, int]]:  # fmt: skip
-        """Contracts the registry created in the first block of the batch that creates any."""
-        found: list[tuple[str, str, int | None, int]] = []
-        for raw in batch.logs:
-            topics = raw["topics"]
-            if not topics or topics[0] != decoder.asset_registered:
-                continue
-            if contracts.get(raw["address"].lower(), ("",))[0] != "registry":
-                continue
-            block = int(raw["blockNumber"], 16)
-            if found and block != found[0][3]:
-                break
-            _, args, _ = decoder.decode(topics, raw["data"])
-            for key, kind in (("shareToken", "share_token"), ("governor", "governor"),
-                              ("timelock", "timelock")):  # fmt: skip
-                address = args["contracts"][key]
-                if address not in contracts:
-                    contracts[address] = (kind, args["assetId"])
-                    found.append((address, kind, args["assetId"], block))
-        return found
 
     _decoder_cache: Decoder | None = None
 
@@ -491,45 +441,16 @@ class Indexer:
             self._decoder_cache = Decoder(self.abis, self.chain_id)
         return self._decoder_cache
 
-    # -- publishing and progress ---------------------------------------------------------------
+    # -- publishing ----------------------------------------------------------------------------
 
     _publisher: Publisher | None = None
 
-    def _publish(self, status: str, first: int, last: int, head: tuple[int, str],
-                 events: list[dict[str, Any]] | None, count: int) -> None:  # fmt: skip
+    def _publish(self, status: Status, first: int, last: int, head: tuple[int, str],
+                 events: list[PublishedEvent] | None, count: int, hops: Hops) -> None:  # fmt: skip
         if self._publisher is None:
             assert self.chain_id is not None
             self._publisher = Publisher(self.redis_url, self.chain_id,
                                         limit=self.settings.publish_limit,
                                         namespace=self.settings.redis_namespace)  # fmt: skip
         self._publisher.publish(status, from_block=first, to_block=last, head=head,
-                                count=count, events=events)  # fmt: skip
-
-    def _progress_start(self, first: int, last: int) -> None:
-        show = self.settings.progress
-        if show is None:
-            import sys
-
-            show = sys.stderr.isatty()
-        if not show or last - first < 1_000:
-            return
-        from tqdm import tqdm
-
-        if self.progress is not None:
-            self.progress.close()
-        self.progress = tqdm(total=last - first + 1, unit="block", unit_scale=True,
-                             desc="backfill", smoothing=0.1)  # fmt: skip
-        self.progress.events = 0
-        self.progress.started = time.monotonic()
-
-    def _progress_update(self, blocks: int, count: int) -> None:
-        bar = self.progress
-        if bar is None:
-            return
-        bar.events += count
-        elapsed = max(1e-9, time.monotonic() - bar.started)
-        bar.set_postfix(events=bar.events, events_per_s=int(bar.events / elapsed), refresh=False)
-        bar.update(blocks)
-        if bar.n >= bar.total:
-            bar.close()
-            self.progress = None
+                                count=count, events=events, hops=hops)  # fmt: skip

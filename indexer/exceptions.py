@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from infra import exceptions as infra
+
 
 class IndexerError(Exception):
     """Root of every error the indexer raises on purpose."""
@@ -40,5 +42,6 @@ class ReorgTooDeep(IndexerError):
     """A reorg reached blocks indexed as final; the index must be rebuilt from that point."""
 
 
-class ConfigurationError(IndexerError):
-    """Settings, deployments or build output are missing or inconsistent."""
+class ConfigurationError(IndexerError, infra.ConfigurationError):
+    """Settings, deployments or build output are missing or inconsistent (an `infra` error too, so
+    one `except` catches the ABIs' and the indexer's)."""

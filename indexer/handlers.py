@@ -16,9 +16,8 @@ STATUSES = ("funding", "active", "failed", "decommissioned")
 SUPPORT = ("against", "for", "abstain")
 
 Handler = Callable[[Projection, Event], None]
-HANDLERS: dict[tuple[str, str], Handler] = {}
-# The same handlers by contract kind, then event name (what the engine's loop looks up).
-HANDLERS_BY_KIND: dict[str, dict[str, Handler]] = {
+# The one handler registry: by contract kind, then event name (what `indexer.batch` looks up).
+HANDLERS: dict[str, dict[str, Handler]] = {
     kind: {} for kind in ("registry", "identity", "sale", "oracle", "market", "share_token",
                           "governor", "timelock")
 }  # fmt: skip
@@ -29,8 +28,7 @@ def on(kind: str, *names: str) -> Callable[[Handler], Handler]:
 
     def register(handler: Handler) -> Handler:
         for name in names:
-            HANDLERS[(kind, name)] = handler
-            HANDLERS_BY_KIND[kind][name] = handler
+            HANDLERS[kind][name] = handler
         return handler
 
     return register
@@ -247,6 +245,9 @@ def production_reported(p: Projection, e: Event) -> None:
     asset = _asset(p, a["assetId"], e)
     asset["energy_wh"] = a["assetTotalWh"]
     asset["report_count"] += 1
+    # The period a holder's energy is attributed over: this report, at the supply of the moment.
+    p.create("energy_periods", (a["assetId"], asset["report_count"]), energy_wh=a["energyWh"],
+             total_supply=asset["total_supply"], updated_block=e.block_number)  # fmt: skip
     p.append("production_reports", e, report_id=a["reportId"], asset_id=a["assetId"],
              meter=a["meter"], period_start=a["periodStart"], period_end=a["periodEnd"],
              energy_wh=a["energyWh"], asset_total_wh=a["assetTotalWh"])  # fmt: skip
@@ -326,9 +327,38 @@ def _closed(p: Projection, e: Event, listing: dict) -> None:
 # -- share tokens ------------------------------------------------------------------------------
 
 
-def _new_holder(p: Projection, e: Event, account: str) -> dict:
+def _new_holder(p: Projection, e: Event, account: str, asset: dict | None = None) -> dict:
+    """A holder row; its energy starts at the asset's next report (it held nothing before)."""
+    if asset is None:
+        asset = p.read("assets", (e.asset_id,))
     return p.create("holders", (e.address, account), asset_id=e.asset_id,
-                    first_block=e.block_number, updated_block=e.block_number)  # fmt: skip
+                    first_block=e.block_number, updated_block=e.block_number,
+                    energy_settled=asset["report_count"] if asset else 0)  # fmt: skip
+
+
+def settle_energy(p: Projection, asset: dict, holder: dict) -> None:
+    """Adds to the holder's running energy total the periods reported since it was last settled,
+    at its balance (constant since then); called before the balance moves.
+
+    A holder's share of a period is `balance * energy // supply`, rounded down per period, as the
+    portfolio reports it; `reports_shared` counts the periods it held shares in.
+    """
+    count = asset["report_count"]
+    settled = holder["energy_settled"]
+    if settled == count:
+        return
+    balance = holder["balance"]
+    if balance > 0:
+        asset_id = asset["asset_id"]
+        for seq in range(settled + 1, count + 1):
+            period = p.read("energy_periods", (asset_id, seq))
+            if period is None:
+                raise LookupError(f"asset {asset_id} has no energy period {seq}")
+            supply = period["total_supply"]
+            if supply > 0:
+                holder["energy_wh"] += balance * period["energy_wh"] // supply
+                holder["reports_shared"] += 1
+    holder["energy_settled"] = count
 
 
 def _holder(p: Projection, e: Event, account: str) -> dict:
@@ -350,7 +380,9 @@ def transfer(p: Projection, e: Event) -> None:
     if sender == ZERO_ADDRESS:
         asset["total_supply"] += value
     else:
-        row = p.get("holders", (e.address, sender)) or _new_holder(p, e, sender)
+        row = p.get("holders", (e.address, sender)) or _new_holder(p, e, sender, asset)
+        if row["energy_settled"] != asset["report_count"]:
+            settle_energy(p, asset, row)
         before = row["balance"]
         row["balance"] = before - value
         row["correction"] += correction
@@ -360,7 +392,9 @@ def transfer(p: Projection, e: Event) -> None:
     if recipient == ZERO_ADDRESS:
         asset["total_supply"] -= value
     else:
-        row = p.get("holders", (e.address, recipient)) or _new_holder(p, e, recipient)
+        row = p.get("holders", (e.address, recipient)) or _new_holder(p, e, recipient, asset)
+        if row["energy_settled"] != asset["report_count"]:
+            settle_energy(p, asset, row)
         before = row["balance"]
         row["balance"] = before + value
         row["correction"] -= correction
@@ -413,8 +447,10 @@ class TransferRun:
             for account, (amount, first_block, block) in accounts.items():
                 row = p.get("holders", (token, account)) or p.create(
                     "holders", (token, account), asset_id=asset_id, first_block=first_block,
-                    updated_block=block,
+                    updated_block=block, energy_settled=asset["report_count"],
                 )  # fmt: skip
+                if row["energy_settled"] != asset["report_count"]:
+                    settle_energy(p, asset, row)
                 before = row["balance"]
                 row["balance"] = after = before + amount
                 row["correction"] -= per_share * amount

@@ -2,18 +2,23 @@
 
 The subscription only shortens the wait: the indexer still polls every `poll_interval`, so a
 subscription that silently stops (or a node without WebSockets) costs latency, never progress.
+The wall-clock time each head's notification arrived is kept (the first hop of a commit's latency
+breakdown, `indexer.commit_message.Hops`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import OrderedDict
 
 import orjson
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 log = logging.getLogger(__name__)
+KEPT_ARRIVALS = 256  # heads whose arrival time is remembered
 
 
 def websocket_url(rpc_url: str) -> str:
@@ -35,6 +40,8 @@ class HeadWatcher:
     def __init__(self, rpc_url: str) -> None:
         self.url = websocket_url(rpc_url)
         self._new_head = threading.Event()
+        self._arrivals: OrderedDict[int, float] = OrderedDict()
+        self._lock = threading.Lock()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="new-heads", daemon=True)
         self._thread.start()
@@ -49,8 +56,30 @@ class HeadWatcher:
             deadline -= step
         self._new_head.clear()
 
+    def arrived(self, number: int) -> float | None:
+        """When the notification of block `number` arrived (unix seconds), if it did."""
+        with self._lock:
+            return self._arrivals.get(number)
+
+    def latest(self) -> float | None:
+        """When the last notification arrived (unix seconds), if any did."""
+        with self._lock:
+            return next(reversed(self._arrivals.values()), None)
+
     def close(self) -> None:
         self._closed.set()
+
+    def _note(self, raw: str | bytes) -> None:
+        now = time.time()
+        try:
+            number = int(orjson.loads(raw)["params"]["result"]["number"], 16)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return  # the subscription's confirmation, or a node's oddity: still a wake-up
+        with self._lock:
+            self._arrivals[number] = now  # a reorg's new block at the same height: the latest
+            self._arrivals.move_to_end(number)
+            while len(self._arrivals) > KEPT_ARRIVALS:
+                self._arrivals.popitem(last=False)
 
     def _run(self) -> None:
         delay = 0.5
@@ -59,12 +88,14 @@ class HeadWatcher:
                 with connect(self.url, open_timeout=5, close_timeout=1) as socket:
                     socket.send(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe",
                                               "params": ["newHeads"]}))  # fmt: skip
+                    log.info("following the node's new heads", extra={"url": self.url})
                     delay = 0.5
                     while not self._closed.is_set():
                         try:
-                            socket.recv(timeout=1.0)
+                            raw = socket.recv(timeout=1.0)
                         except TimeoutError:
                             continue
+                        self._note(raw)
                         self._new_head.set()
             except (OSError, WebSocketException, TimeoutError) as error:
                 log.debug(

@@ -14,7 +14,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
-from indexer import build_info
+from infra import build_info
 
 INDEXED_BLOCK = Gauge("indexer_indexed_block", "Last block committed by the indexer")
 INDEXED_TIMESTAMP = Gauge(

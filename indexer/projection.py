@@ -123,6 +123,14 @@ class Projection:
         self.dirty[table][key] = row
         return row
 
+    def read(self, table: str, key: Key) -> Row | None:
+        """The current row, only to read (not marked as changed), or None if there is none."""
+        rows = self.cache.tables[table]
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = self.source.load(table, key) or _ABSENT
+        return None if row is _ABSENT else row
+
     def create(self, table: str, key: Key, **values: Any) -> Row:
         """A new row, with the table's defaults for columns not given."""
         row = self.cache.tables[table][key] = self.source.new_row(table, key, values)

@@ -1,19 +1,21 @@
 """Tells the rest of the platform what each commit changed, on Redis pub/sub.
 
-One message per commit on `platform:<chain id>:events`: the status (`added` or `removed`), the block
-range, the new head, and the events with their positions. A commit with more events than the limit
-(a backfill) is announced as a range only; consumers read it from PostgreSQL, which they must do
-anyway to resume. Publishing never blocks indexing: a Redis that is down costs a warning.
+One message per commit on `platform:<chain id>:events` (its schema: `indexer.commit_message`): the
+status (`added` or `removed`), the block range, the new head, the events with their positions and
+the times of the commit's hops. A commit with more events than the limit (a backfill) is announced
+as a range only; consumers read it from PostgreSQL, which they must do anyway to resume.
+Publishing never blocks indexing: a Redis that is down costs a warning.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from typing import Any
 
-import orjson
 import redis
+
+from indexer.commit_message import CommitMessage, Head, Hops, PublishedEvent, Status
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +50,26 @@ class Publisher:
             else redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         )
 
-    def publish(self, status: str, *, from_block: int, to_block: int, head: tuple[int, str],
-                count: int, events: Sequence[dict[str, Any]] | None) -> None:  # fmt: skip
+    def publish(self, status: Status, *, from_block: int, to_block: int, head: tuple[int, str],
+                count: int, events: Sequence[PublishedEvent] | None,
+                hops: Hops | None = None) -> None:  # fmt: skip
         """Sends one commit's message (events omitted when over the limit or not given)."""
         if self._client is None:
             return
-        message = {
-            "chain_id": self.chain_id,
-            "status": status,
-            "from_block": from_block,
-            "to_block": to_block,
-            "head": {"block_number": head[0], "block_hash": head[1]},
-            "count": count,
-            "events": list(events) if events is not None and count <= self.limit else None,
-        }
+        hops = hops or Hops()
+        hops.published = time.time()
+        message = CommitMessage(
+            chain_id=self.chain_id,
+            status=status,
+            from_block=from_block,
+            to_block=to_block,
+            head=Head(head[0], head[1]),
+            count=count,
+            events=list(events) if events is not None and count <= self.limit else None,
+            hops=hops,
+        )
         try:
-            self._client.publish(self.channel, orjson.dumps(message, default=str))
+            self._client.publish(self.channel, message.encode())
         except redis.RedisError as error:
             log.warning("could not publish to Redis", extra={"error": str(error)})
 

@@ -2,18 +2,21 @@
 
 This is what a new projection or a fixed handler needs: the raw logs are the source, so a schema
 change never means a re-fetch. It runs in one transaction: readers see the old state until it ends.
+The stored logs go through `indexer.batch.project`, the path the indexing loop takes, with every
+block final (nothing journaled, share transfers summed per holder).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from indexer.abi import Abis
+from indexer.batch import project
 from indexer.decode import Decoder
-from indexer.handlers import HANDLERS
-from indexer.projection import EntityCache, Event, Projection
+from indexer.projection import EntityCache, Projection
 from indexer.store import Key, Row, Store
+from infra.abi import Abis
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,16 @@ class _Cleared:
         return self.store.new_row(table, key, values)
 
 
+def as_fetched(rows: Sequence[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+    """Stored raw logs (`Store.raw_logs` rows) in the shape `eth_getLogs` returns them."""
+    for number, index, block_hash, tx_hash, tx_index, address, topics, data, _ in rows:
+        yield {
+            "address": address, "topics": list(topics), "data": data,
+            "blockNumber": hex(number), "logIndex": hex(index), "blockHash": block_hash,
+            "transactionHash": tx_hash, "transactionIndex": hex(tx_index),
+        }  # fmt: skip
+
+
 def reproject(store: Store, abis: Abis, *, chunk: int = 20_000) -> int:
     """Empties the derived tables and replays every stored raw log through the handlers.
 
@@ -39,8 +52,9 @@ def reproject(store: Store, abis: Abis, *, chunk: int = 20_000) -> int:
         The number of raw logs replayed.
     """
     decoder = Decoder(abis, store.chain_id)
-    contracts = store.contracts()
+    followed = store.contracts()
     cache = EntityCache(limit=10**9)
+    source = _Cleared(store)
     replayed = 0
     with store.conn.transaction():
         store.clear_projections()
@@ -49,20 +63,13 @@ def reproject(store: Store, abis: Abis, *, chunk: int = 20_000) -> int:
             rows = store.raw_logs(after, chunk)
             if not rows:
                 break
-            projection = Projection(_Cleared(store), cache, None)
-            for number, index, block_hash, tx_hash, tx_index, address, topics, data, ts in rows:
-                known = contracts.get(address)
-                if known is None:
-                    continue
-                name, args, _ = decoder.decode(list(topics), data)
-                handler = HANDLERS.get((known[0], name))
-                if handler is not None:
-                    projection.begin(number)
-                    event = Event(number, index, block_hash, tx_hash, tx_index, address, ts,
-                                  known[0], known[1], name, args)  # fmt: skip
-                    handler(projection, event)
-            groups = projection.finish()
-            store.write_projection(groups[0][1] if groups else {}, dict(projection.appends), [])
+            projected = project(
+                as_fetched(rows), followed=followed, decoder=decoder,
+                timestamps={r[0]: r[8] for r in rows}, projection=Projection(source, cache, None),
+                journaled_from=None, publish_limit=None, raw_rows=False,
+            )  # fmt: skip
+            groups = projected.groups
+            store.write_projection(groups[0][1] if groups else {}, projected.appends, [])
             replayed += len(rows)
             after = (rows[-1][0], rows[-1][1])
             log.info("re-projected", extra={"raw_logs": replayed, "block": after[0]})

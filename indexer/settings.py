@@ -7,8 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
-LOCAL_CHAIN_IDS = frozenset({1337, 31337})
+from infra.settings import ROOT
 
 
 class IndexerSettings(BaseSettings):

@@ -318,8 +318,8 @@ class Store:
             old = self.checkpoint()
             with cur.connection.cursor(row_factory=dict_row) as rows:
                 rows.execute(
-                    "SELECT block_number, log_index, block_hash, tx_hash, address, event, args"
-                    " FROM raw_logs WHERE chain_id = %s AND block_number > %s"
+                    "SELECT block_number, log_index, block_hash, tx_hash, tx_index, block_timestamp,"
+                    " address, event, args FROM raw_logs WHERE chain_id = %s AND block_number > %s"
                     " ORDER BY block_number, log_index",
                     (self.chain_id, ancestor),
                 )

@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 
 import click
 
-from indexer import logs, services
 from indexer.engine import Indexer
 from indexer.exceptions import IndexerError
 from indexer.rpc import RpcClient
 from indexer.settings import IndexerSettings
+from infra import embedded, logs
+from infra.exceptions import InfraError
 from launcher.anvil import ROOT, LocalChain
 from launcher.api_process import ApiProcess
 from launcher.demo_chain import deployed, run_ape
@@ -64,8 +65,8 @@ def main(port: int, metrics_port: int, api_port: int, fresh: bool) -> None:
                 )
             click.echo("deploying the platform and playing the demo story (about a minute)")
             run_ape("run", "demo", "--network", "ethereum:local:foundry", rpc_url=rpc_url)
-        with services.postgres(settings.database_url, DATA / "postgres") as database_url, \
-                services.redis(settings.redis_url, DATA / "redis") as redis_url:  # fmt: skip
+        with embedded.postgres(settings.database_url, DATA / "postgres") as database_url, \
+                embedded.redis(settings.redis_url, DATA / "redis") as redis_url:  # fmt: skip
             from indexer import metrics
 
             served = metrics.serve(metrics_port, settings.metrics_host)
@@ -84,7 +85,7 @@ def main(port: int, metrics_port: int, api_port: int, fresh: bool) -> None:
                 api.stop()
     except KeyboardInterrupt:
         click.echo("\nstopping")
-    except (IndexerError, subprocess.CalledProcessError, RuntimeError) as error:
+    except (IndexerError, InfraError, subprocess.CalledProcessError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     finally:
         if chain is not None:

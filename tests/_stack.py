@@ -26,9 +26,9 @@ import psycopg
 import requests
 from eth_utils import keccak
 
-from indexer.abi import canonical_type
 from indexer.engine import Indexer
 from indexer.settings import IndexerSettings
+from infra.abi import canonical_type
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -40,7 +40,8 @@ ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 COMPARED = (
     "raw_logs", "contracts", "assets", "holders", "meters", "listings", "proposals",
     "identities", "roles", "platform", "payment_tokens", "purchases", "refunds",
-    "revenue_deposits", "revenue_claims", "production_reports", "votes", "fills",
+    "revenue_deposits", "revenue_claims", "production_reports", "votes", "fills", "energy_periods",
+    "market_sellers",
 )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from ape.contracts import ContractInstance
 from ape_test.accounts import TestAccountContainer
 from eth_account import Account
 
-from indexer import services
+from infra import embedded
 from scripts._lib import (
     DAY,
     OPERATOR_ROLE,
@@ -341,20 +341,20 @@ MACHINE_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 @pytest.fixture(scope="session")
 def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL server to create test databases on: the machine's, else an embedded one."""
-    if services.server_answers(MACHINE_POSTGRES):
+    if embedded.server_answers(MACHINE_POSTGRES):
         yield MACHINE_POSTGRES
         return
-    with services.postgres(None, tmp_path_factory.mktemp("postgres")) as url:
+    with embedded.postgres(None, tmp_path_factory.mktemp("postgres")) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Redis server: the machine's, else an embedded one."""
-    if services.server_answers(MACHINE_REDIS):
+    if embedded.server_answers(MACHINE_REDIS):
         yield MACHINE_REDIS
         return
-    with services.redis(None, tmp_path_factory.mktemp("redis")) as url:
+    with embedded.redis(None, tmp_path_factory.mktemp("redis")) as url:
         os.environ["TEST_REDIS_URL"] = url
         yield url
 

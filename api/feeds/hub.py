@@ -6,7 +6,9 @@
                                                                  v
                                                Connection queue (bounded) --> writer --> socket
 
-Each message is encoded once per topic and put on the queue of every connection subscribed to it;
+The message is parsed once (`indexer.commit_message`), each event serialised once
+(`api.models.events.event_json`, the shape REST and GraphQL send) and each message encoded once
+per topic, then put on the queue of every connection subscribed to it;
 a connection still holding more than `ws_queue_size` messages when the next commit comes is closed
 (4008, "too slow: N messages behind") and never delays the others. A commit published as a range only (over the indexer's `publish_limit`) is read back from
 `raw_logs`. Commits the hub missed (Redis was down, a publish failed: the next message does not
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections import Counter, defaultdict, deque
 from typing import Any
 
@@ -34,28 +37,43 @@ from redis.exceptions import RedisError
 
 from api import metrics
 from api.feeds import topics
-from api.feeds.resume import EVENT_FIELDS, Point, Removal, TooFarBehind, snapshot
+from api.feeds.resume import Removal
+from api.models.events import event_json
+from api.queries import feeds as queries
+from api.queries.feeds import Point, TooFarBehind, snapshot
 from api.replica import caught_up
 from api.state import AppState
 from indexer import publish
+from indexer.commit_message import CommitMessage
 
 log = logging.getLogger(__name__)
 
 Position = tuple[int, int]  # (block number, log index)
+Hops = dict[str, float | None]  # hop name -> unix seconds (`ws_hops`)
 HEARTBEAT = orjson.dumps({"type": "heartbeat"}).decode()
 
 
-def event_text(topic: str, status: str, event: dict[str, Any]) -> str:
-    """An `event` message, encoded."""
-    return orjson.dumps(
-        {"type": "event", "topic": topic, "status": status, "event": event}
-    ).decode()
+def event_body(event: dict[str, Any]) -> orjson.Fragment:
+    """An event (a `raw_logs` row or a published one) serialised once, to embed in messages."""
+    return orjson.Fragment(event_json(event))
 
 
-def head_text(status: str, first: int, last: int, head: Point, count: int) -> str:
+def event_text(topic: str, status: str, body: orjson.Fragment, hops: Hops | None = None) -> str:
+    """An `event` message, encoded (`body` from `event_body`)."""
+    message: dict[str, Any] = {"type": "event", "topic": topic, "status": status, "event": body}
+    if hops is not None:
+        message["hops"] = hops
+    return orjson.dumps(message).decode()
+
+
+def head_text(status: str, first: int, last: int, head: Point, count: int,
+              hops: Hops | None = None) -> str:  # fmt: skip
     """A `head` message (topic `blocks`), encoded."""
-    return orjson.dumps({"type": "head", "status": status, "from_block": first, "to_block": last,
-                         **head.as_json(), "count": count}).decode()  # fmt: skip
+    message: dict[str, Any] = {"type": "head", "status": status, "from_block": first,
+                               "to_block": last, **head.as_json(), "count": count}  # fmt: skip
+    if hops is not None:
+        message["hops"] = hops
+    return orjson.dumps(message).decode()
 
 
 class Connection:
@@ -321,7 +339,8 @@ class Hub:
             try:
                 async for message in self._pubsub.listen():
                     if message.get("type") == "message":
-                        await self._guarded(self._handle(orjson.loads(message["data"])))
+                        received = time.time()
+                        await self._guarded(self._handle(message["data"], received))
             except (RedisError, OSError) as error:
                 log.warning("feeds lost Redis; reconnecting", extra={"error": str(error)})
                 await self._unsubscribe()
@@ -343,27 +362,31 @@ class Hub:
             log.exception("feed hub failed on a commit")
             self.resync_all(f"the feed server lost track of the index ({error})", self.last_head)
 
-    async def _handle(self, message: dict[str, Any]) -> None:
-        status = message["status"]
-        head = Point(int(message["head"]["block_number"]), message["head"]["block_hash"])
+    async def _handle(self, data: bytes, received: float) -> None:
+        """One commit from Redis: its events as published, read back only when it came as a
+        range (or after a gap)."""
+        message = CommitMessage.decode(data)
+        head = Point(message.head.block_number, message.head.block_hash)
         last = self.last_head
-        events = message.get("events")
-        if status == "added":
-            if last is not None and message["to_block"] <= last.block_number:
+        events = None if message.events is None else [e.as_row() for e in message.events]
+        if message.status == "added":
+            if last is not None and message.to_block <= last.block_number:
                 return  # published before this hub read the checkpoint
-            gap = last is not None and message["from_block"] > last.block_number + 1
+            gap = last is not None and message.from_block > last.block_number + 1
             if gap or events is None:  # read from PostgreSQL: a replica must have it first
                 state = self.state
                 await caught_up(state.db, state.primary, timeout=self.settings.replica_wait_seconds)
             if gap:
-                await self._catch_up(message["from_block"] - 1)
+                await self._catch_up(message.from_block - 1)
             if events is None:
-                events = await self._read_range(message["from_block"], head)
+                events = await self._read_range(message.from_block, head)
         if events is not None and any(e["address"] not in self.contracts for e in events):
             await self._load_contracts()
-        clean = None if events is None else [{k: e[k] for k in EVENT_FIELDS} for e in events]
-        self._commit(status, message["from_block"], message["to_block"], head,
-                     clean, int(message["count"]))  # fmt: skip
+        hops = None
+        if self.settings.ws_hops:
+            hops = {**message.hops_json(), "received": received, "dispatched": None}
+        self._commit(message.status, message.from_block, message.to_block, head, events,
+                     message.count, hops)  # fmt: skip
 
     async def _read_range(self, first: int, head: Point) -> list[dict[str, Any]]:
         """A commit's events from `raw_logs` (it was published as a range); none if the chain has
@@ -415,9 +438,12 @@ class Hub:
         return self.seq
 
     def _commit(self, status: str, first: int, last: int, head: Point,
-                events: list[dict[str, Any]] | None, count: int) -> None:  # fmt: skip
+                events: list[dict[str, Any]] | None, count: int,
+                hops: Hops | None = None) -> None:  # fmt: skip
         """Numbers a commit and dispatches it (no awaiting from here on: buffering connections
         see either all of it or none)."""
+        if hops is not None:
+            hops["dispatched"] = time.time()
         seq = self._record(head)
         if status == "removed":
             self.removals.append(Removal(seq, head.block_number, events))
@@ -427,14 +453,14 @@ class Hub:
                 events = []
             events = events[::-1]
         for event in events or ():
-            self._dispatch(seq, status, event)
+            self._dispatch(seq, status, event, hops)
         subscribers = self.by_topic.get(topics.BLOCKS)
         if subscribers:
-            text = head_text(status, first, last, head, count)
+            text = head_text(status, first, last, head, count, hops)
             for connection in list(subscribers):
                 connection.push(seq, None, text)
 
-    def _dispatch(self, seq: int, status: str, event: dict[str, Any]) -> None:
+    def _dispatch(self, seq: int, status: str, event: dict[str, Any], hops: Hops | None) -> None:
         targets: dict[Connection, str] = {}
         by_topic = self.by_topic
         for name in topics.event_topics(event, self.contracts):
@@ -445,19 +471,16 @@ class Hub:
         if not targets:
             return
         texts: dict[str, str] = {}
+        body = event_body(event)
         position = (event["block_number"], event["log_index"])
         for connection, name in targets.items():
             text = texts.get(name)
             if text is None:
-                text = texts[name] = event_text(name, status, event)
+                text = texts[name] = event_text(name, status, body, hops)
             connection.push(seq, position, text)
 
     async def _load_contracts(self) -> None:
-        rows = await self.state.db.fetch(
-            "SELECT address, kind, asset_id FROM contracts WHERE chain_id = %s",
-            (self.state.chain_id,),
-        )
-        self.contracts = {r["address"]: (r["kind"], r["asset_id"]) for r in rows}
+        self.contracts = await queries.contracts(self.state.db, chain_id=self.state.chain_id)
 
     async def _heartbeats(self) -> None:
         every = self.settings.ws_heartbeat_seconds

@@ -9,19 +9,33 @@ from typing import Any
 import strawberry
 from fastapi import Request
 from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.models.assets import AssetDetail
 from api.pagination import InvalidCursor
 from api.problems import Problem
+from api.queries.assets import get_assets, token_book
 from api.state import AppState
 
 
 class Context(BaseContext):
-    """The GraphQL context: the request's app state (`request.app.state.platform`)."""
+    """The GraphQL context: the request's app state (`request.app.state.platform`), and the
+    request's dataloaders: the assets every resolver of one request asks for, fetched together.
+    """
 
     def __init__(self, state: AppState) -> None:
         super().__init__()
         self.state = state
+        self.assets: DataLoader[int, AssetDetail | None] = DataLoader(load_fn=self._load_assets)
+
+    async def _load_assets(self, asset_ids: list[int]) -> list[AssetDetail | None]:
+        state = self.state
+        found = await get_assets(
+            state.db, chain_id=state.chain_id, asset_ids=asset_ids,
+            tokens=token_book(state.settings.deployments_dir, state.chain_id),
+        )  # fmt: skip
+        return [found.get(asset_id) for asset_id in asset_ids]
 
 
 async def get_context(request: Request) -> Context:

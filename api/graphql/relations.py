@@ -54,13 +54,7 @@ def asset_of_holding() -> StrawberryField:
     """`Holding.asset`: the held asset's full record."""
 
     async def resolve(root: Any, info: Info) -> Any:
-        state = state_of(info)
-        found = await assets.get_asset(
-            state.db,
-            chain_id=state.chain_id,
-            asset_id=root.asset_id,
-            tokens=assets.token_book(state.settings.deployments_dir, state.chain_id),
-        )
+        found = await info.context.assets.load(root.asset_id)
         return None if found is None else to_graphql(found)
 
     return strawberry.field(

@@ -155,13 +155,7 @@ class Query:
         description="One asset with its figures; null when not registered.",
     )
     async def asset(self, info: Info, asset_id: UInt256) -> Any:
-        state = state_of(info)
-        found = await assets.get_asset(
-            state.db,
-            chain_id=state.chain_id,
-            asset_id=asset_id,
-            tokens=assets.token_book(state.settings.deployments_dir, state.chain_id),
-        )
+        found = await info.context.assets.load(asset_id)
         return None if found is None else to_graphql(found)
 
     @strawberry.field(

@@ -1,7 +1,12 @@
-"""Models of the raw event feed: every indexed log with its position in the chain."""
+"""Models of the raw event feed: every indexed log with its position in the chain.
+
+`LogEvent` is the one shape of an event everywhere the API sends one: REST (`/events`), GraphQL
+and the WebSocket feeds (`event_json`, from a `raw_logs` row or an event the indexer published).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,5 +53,15 @@ class LogEvent(BaseModel):
     tx_index: int = Field(description="The transaction's index in its block.")
     block_timestamp: int = Field(description="The block's time (unix seconds).")
     address: Address = Field(description="The contract that emitted the log.")
-    event: str = Field(description="The event's name (`Unknown` when it could not be decoded).")
+    event: str = Field(description="The event's name (`unknown` when it could not be decoded).")
     args: dict[str, Any] = Field(description="The decoded arguments, by name.")
+
+
+def event_json(row: Mapping[str, Any]) -> str:
+    """The JSON of an indexed event as every transport sends it (a `LogEvent`).
+
+    Args:
+        row: A `raw_logs` row or a published event (`indexer.commit_message.PublishedEvent`'s
+            fields): lowercase addresses, as indexed; the address comes out checksummed.
+    """
+    return LogEvent.model_validate(row).model_dump_json()

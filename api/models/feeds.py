@@ -17,6 +17,7 @@ Server to client:
     {"type": "subscribed", "topics": [...]}            the connection's topics after a subscribe
     {"type": "unsubscribed", "topics": [...]}          the same after an unsubscribe
     {"type": "event", "topic": "asset:1", "status": "added" | "removed", "event": {...}}
+                                                       the event as REST gives it (`LogEvent`)
     {"type": "head", "status": "added" | "removed", "from_block", "to_block", "block_number",
      "block_hash", "count"}                            one per indexer commit (topic `blocks`)
     {"type": "resumed", "replayed": 12, "removed": 0, "head": {"block_number", "block_hash"}}
@@ -28,10 +29,11 @@ Server to client:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.models.events import LogEvent
 from api.types import Hash
 
 Topic = Annotated[str, Field(max_length=128, examples=["asset:1", "account:0x70997970c518..."])]
@@ -82,19 +84,18 @@ class Ping(BaseModel):
 ClientMessage = Annotated[Subscribe | Unsubscribe | Ping, Field(discriminator="op")]
 
 
-class FeedEvent(BaseModel):
-    """One indexed log, as the indexer published it (and as `raw_logs` holds it).
+class Hops(BaseModel):
+    """When the commit passed each hop, in unix seconds (sent only with `API_WS_HOPS=true`): the
+    node's new-head notification reached the indexer (null when it was polling), the indexer had
+    fetched, committed and published it on Redis, this API process received it and dispatched
+    it to its sockets."""
 
-    Addresses are lowercase, as indexed; uint256 arguments wider than 48 bits are decimal strings.
-    """
-
-    block_number: int
-    block_hash: Hash
-    log_index: int
-    tx_hash: Hash
-    address: str
-    event: str = Field(description="The event's name (`Unknown` when it could not be decoded).")
-    args: dict[str, Any]
+    head: float | None
+    fetched: float | None
+    committed: float | None
+    published: float | None
+    received: float
+    dispatched: float
 
 
 class EventMessage(BaseModel):
@@ -108,7 +109,8 @@ class EventMessage(BaseModel):
     type: Literal["event"]
     topic: str
     status: Literal["added", "removed"]
-    event: FeedEvent
+    event: LogEvent
+    hops: Hops | None = None
 
 
 class HeadMessage(BaseModel):
@@ -121,6 +123,7 @@ class HeadMessage(BaseModel):
     block_number: int = Field(description="The indexed head after the commit.")
     block_hash: Hash
     count: int = Field(description="Events the commit added or removed (all topics).")
+    hops: Hops | None = None
 
 
 class Head(BaseModel):

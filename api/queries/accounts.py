@@ -17,7 +17,7 @@ from api.models.accounts import (
 )
 from api.models.market import Listing
 from api.pagination import Page, page_of
-from api.queries.attribution import ATTRIBUTED_REPORTS, ZERO_ADDRESS
+from api.queries.attribution import ZERO_ADDRESS
 from api.queries.events import as_int, cursor_key
 from api.queries.market import listings
 
@@ -25,22 +25,24 @@ SHARE_DECIMALS = 9  # places of `share_of_supply`
 HISTORY = "account-history"
 LISTINGS_PER_READ = 500
 
-# Each holding with the energy attributable to the account (`api.queries.attribution`).
-_HOLDINGS = f"""
-WITH tokens AS (
-    SELECT token, asset_id FROM holders WHERE chain_id = %(chain)s AND account = %(account)s
-), {ATTRIBUTED_REPORTS}, energy AS (
-    SELECT asset_id, sum(attributed_wh) AS energy_wh,
-           count(*) FILTER (WHERE balance > 0) AS reports_shared
-    FROM attributed GROUP BY asset_id
-)
+# Energy attributable to the account, per asset: the holder's running total the indexer settles
+# each time its balance moves (`holders.energy_wh`), plus the periods reported since, over which its
+# balance has not moved. Index lookups only: the holder rows, then a range of `energy_periods`.
+_HOLDINGS = """
 SELECT h.asset_id, a.name, a.symbol, a.status, h.token AS share_token, a.payment_token,
        h.balance, a.total_supply, a.last_price, a.share_price, h.claimable, h.claimed, h.votes,
        h.delegate, h.first_block, h.updated_block,
-       coalesce(e.energy_wh, 0) AS energy_wh, coalesce(e.reports_shared, 0) AS reports_shared
+       h.energy_wh + coalesce(e.energy_wh, 0) AS energy_wh,
+       h.reports_shared + coalesce(e.reports_shared, 0) AS reports_shared
 FROM holdings h
 JOIN assets a ON a.chain_id = h.chain_id AND a.asset_id = h.asset_id
-LEFT JOIN energy e ON e.asset_id = h.asset_id
+LEFT JOIN LATERAL (
+    SELECT sum(div(h.balance * p.energy_wh, p.total_supply)) AS energy_wh,
+           count(*) AS reports_shared
+    FROM energy_periods p
+    WHERE p.chain_id = h.chain_id AND p.asset_id = h.asset_id AND p.seq > h.energy_settled
+      AND p.total_supply > 0 AND h.balance > 0
+) e ON true
 WHERE h.chain_id = %(chain)s AND h.account = %(account)s
 ORDER BY h.asset_id
 """
@@ -135,8 +137,7 @@ _TRANSFERS = (
     "SELECT {kind}, l.block_number, l.log_index, l.tx_hash, l.block_timestamp, c.asset_id,"
     " (l.args->>'value')::numeric, {n}, {n}, {n}, l.args->>'{other}', {n}, {n}, NULL"
     " FROM raw_logs l JOIN contracts c ON c.chain_id = l.chain_id AND c.address = l.address"
-    " WHERE l.chain_id = %(chain)s AND l.event = 'Transfer' AND l.address IN"
-    " (SELECT token FROM holders WHERE chain_id = %(chain)s AND account = %(account)s)"
+    " AND c.kind = 'share_token' WHERE l.chain_id = %(chain)s AND l.event = 'Transfer'"
     " AND {condition} AND NOT " + _FILL_TRANSFER
 )
 _MARKET = (
@@ -220,10 +221,16 @@ async def account_history(
     if asset_id is not None:
         where.append("asset_id = %(asset)s")
         params["asset"] = asset_id
-    branches = " UNION ALL ".join(_BRANCHES[kind] for kind in (kinds or HISTORY_KINDS))
+    # Each branch is ordered and limited by itself (an index scan by account and position that
+    # stops after a page), so a page costs the same however long the account's history is.
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    branches = " UNION ALL ".join(
+        f"(SELECT * FROM ({_BRANCHES[kind]}) AS branch ({_COLUMNS}){condition}"
+        f" ORDER BY block_number DESC, log_index DESC LIMIT %(limit)s)"
+        for kind in (kinds or HISTORY_KINDS)
+    )
     sql = (
-        f"SELECT * FROM ({branches}) AS history ({_COLUMNS})"
-        f"{' WHERE ' + ' AND '.join(where) if where else ''}"
+        f"SELECT * FROM ({branches}) AS history"
         " ORDER BY block_number DESC, log_index DESC LIMIT %(limit)s"
     )
     rows = await db.fetch(sql, params)

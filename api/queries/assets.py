@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -234,24 +235,34 @@ async def get_asset(
     db: Database, *, chain_id: int, asset_id: int, tokens: dict[str, TokenInfo]
 ) -> AssetDetail | None:
     """One asset with its funding, production, revenue and yield figures; None if unknown."""
-    row = await db.fetch_one(
+    found = await get_assets(db, chain_id=chain_id, asset_ids=[asset_id], tokens=tokens)
+    return found.get(asset_id)
+
+
+async def get_assets(
+    db: Database, *, chain_id: int, asset_ids: Sequence[int], tokens: dict[str, TokenInfo]
+) -> dict[int, AssetDetail]:
+    """Several assets (as `get_asset`) in one query, by id; unknown ids are left out."""
+    rows = await db.fetch(
         f"""WITH base AS (
             SELECT a.*, {FUNDING} AS funding_state, {INDEXED_TIME} AS now,
                 (SELECT block_number FROM checkpoints WHERE chain_id = %(chain)s) AS indexed_block,
                 (SELECT r.block_timestamp FROM raw_logs r WHERE r.chain_id = %(chain)s
-                    AND r.event = 'SaleFinalized' AND r.args->>'assetId' = %(asset_text)s
+                    AND r.event = 'SaleFinalized' AND r.args->>'assetId' = a.asset_id::text
                     ORDER BY r.block_number, r.log_index LIMIT 1) AS finalized_at
-            FROM assets a WHERE a.chain_id = %(chain)s AND a.asset_id = %(asset)s)
+            FROM assets a WHERE a.chain_id = %(chain)s AND a.asset_id = ANY(%(assets)s::numeric[]))
         SELECT base.*, GREATEST(base.now - %(year)s, base.finalized_at) AS window_start,
             COALESCE((SELECT d.magnified_revenue_per_share FROM revenue_deposits d
-                WHERE d.chain_id = %(chain)s AND d.asset_id = %(asset)s
+                WHERE d.chain_id = %(chain)s AND d.asset_id = base.asset_id
                     AND d.block_timestamp <= GREATEST(base.now - %(year)s, base.finalized_at)
                 ORDER BY d.block_number DESC, d.log_index DESC LIMIT 1), 0) AS window_accumulator
         FROM base""",
-        {"chain": chain_id, "asset": asset_id, "asset_text": str(asset_id), "year": YEAR},
+        {"chain": chain_id, "assets": list(asset_ids), "year": YEAR},
     )
-    if row is None:
-        return None
+    return {row["asset_id"]: _detail(row, tokens) for row in rows}
+
+
+def _detail(row: dict[str, Any], tokens: dict[str, TokenInfo]) -> AssetDetail:
     token = _payment_token(row["payment_token"], tokens)
     magnified = row["magnified_revenue_per_share"]
     return AssetDetail(

@@ -10,6 +10,7 @@ order; `cursor_key` decodes a cursor and checks each value's type, so a forged c
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -157,18 +158,32 @@ async def events(
     """
     params: dict[str, Any] = {"chain": chain_id}
     where = ["chain_id = %(chain)s"]
+    # Alternatives (any event name, any of the asset's sources) become branches of a union, each
+    # an index scan in chain order that stops after a page: no filter sorts the whole table.
+    alternatives: list[list[str]] = []
     if names:
-        params["names"] = list(names)
-        where.append("event = ANY(%(names)s)")
+        alternatives.append([])
+        for i, name in enumerate(dict.fromkeys(names)):
+            params[f"name{i}"] = name
+            alternatives[-1].append(f"event = %(name{i})s")
     if address is not None:
         params["address"] = address
         where.append("address = %(address)s")
     if asset_id is not None:
-        params["asset"], params["asset_text"] = asset_id, str(asset_id)
-        where.append(
-            "(address = ANY(ARRAY(SELECT address FROM contracts WHERE chain_id = %(chain)s"
-            " AND asset_id = %(asset)s))"
-            " OR (args ? 'assetId' AND args->>'assetId' = %(asset_text)s))"
+        sources = await db.fetch(
+            "SELECT address FROM contracts WHERE chain_id = %(chain)s AND asset_id = %(asset)s"
+            " ORDER BY address",
+            {"chain": chain_id, "asset": asset_id},
+        )
+        params["asset_text"] = str(asset_id)
+        params["asset_contracts"] = [row["address"] for row in sources]
+        alternatives.append([])
+        for i, row in enumerate(sources):
+            params[f"source{i}"] = row["address"]
+            alternatives[-1].append(f"address = %(source{i})s")
+        alternatives[-1].append(
+            "args ? 'assetId' AND args->>'assetId' = %(asset_text)s"
+            " AND address <> ALL(%(asset_contracts)s)"
         )
     if tx_hash is not None:
         params["tx"] = tx_hash
@@ -179,10 +194,25 @@ async def events(
     if to_block is not None:
         params["to_block"] = to_block
         where.append("block_number <= %(to_block)s")
+    columns = (
+        "block_number, block_hash, log_index, tx_hash, tx_index, block_timestamp, address, event,"
+        " args"
+    )
+    select = f"SELECT {columns} FROM raw_logs WHERE " + " AND ".join(where)
+    if alternatives:
+        descending = order == "desc"
+        position = ("block_number", "log_index")
+        key = cursor_key(f"events:{order}", cursor, (as_int, as_int))
+        after = keyset(position, key, params, descending=descending)
+        branches = " UNION ALL ".join(
+            f"({select} AND {' AND '.join(chosen)}{after}"
+            f"{order_by(position, descending=descending)} LIMIT %(limit)s)"
+            for chosen in itertools.product(*alternatives)
+        )
+        select = f"SELECT * FROM ({branches}) AS chosen WHERE true"
     return await by_position(
         db, LogEvent, kind="events", params=params, order=order, cursor=cursor, limit=limit,
-        select="SELECT block_number, block_hash, log_index, tx_hash, tx_index, block_timestamp,"
-        " address, event, args FROM raw_logs WHERE " + " AND ".join(where),
+        select=select,
     )  # fmt: skip
 
 

@@ -56,6 +56,15 @@ async def swagger_ui(request: Request) -> HTMLResponse:
     )
 
 
+@router.get("/docs/oauth2-redirect")
+async def swagger_oauth2_redirect(request: Request) -> HTMLResponse:
+    """Where `/docs`' "Authorize" button (OAuth 2.0) comes back with its code."""
+    return _page(
+        f"{request.app.title} - authorized", "",
+        f'<p>Authorized: this window closes.</p>\n<script src="{ASSETS}/oauth2-redirect.js"></script>\n',
+    )  # fmt: skip
+
+
 @router.get("/redoc")
 async def redoc(request: Request) -> HTMLResponse:
     """ReDoc over the OpenAPI document."""

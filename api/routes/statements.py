@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api import statement_csv
-from api.deps import SignedIn, State
+from api.auth import tokens
+from api.deps import State, require_scope
 from api.models.statements import Statement
 from api.problems import MEDIA_TYPE, Problem, ProblemDetail
 from api.queries.preferences import may_read_statements
@@ -87,7 +88,7 @@ async def statement(
     request: Request,
     address: AccountAddress,
     year: Annotated[int, Path(ge=1970, le=9999, description="Calendar year, in UTC.")],
-    claims: SignedIn,
+    claims: Annotated[tokens.Claims, require_scope("read:statements")],
     format: Annotated[
         Format | None,
         Query(

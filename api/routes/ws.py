@@ -7,7 +7,8 @@ Protocol (message shapes in `api.models.feeds`):
    `account:<address>` (see `api.feeds.topics`). The answer is `{"type": "subscribed", ...}`;
    from then on every event of those topics the indexer commits arrives once, as
    `{"type": "event", "topic", "status": "added", "event": {block_number, block_hash, log_index,
-   tx_hash, address, event, args}}`, in chain order. A reorg sends `status: "removed"` for each
+   tx_hash, tx_index, block_timestamp, address, event, args}}` (the event as `GET /events` and
+   GraphQL give it), in chain order. A reorg sends `status: "removed"` for each
    event it took back (newest first), then the events of the new branch as `added`.
 2. Resume: keep the position (`block_number`, `block_hash`, `log_index`) of the last message you
    handled; after a reconnect, subscribe with `"resume_from": {...}`. The server subscribes you to
@@ -44,9 +45,10 @@ from fastapi import APIRouter, FastAPI, WebSocket
 from pydantic import TypeAdapter, ValidationError
 
 from api.feeds import topics
-from api.feeds.hub import Connection, Hub, event_text, head_text
-from api.feeds.resume import MAX_LOG_INDEX, TooFarBehind, removed_since, snapshot
+from api.feeds.hub import Connection, Hub, event_body, event_text, head_text
+from api.feeds.resume import removed_since
 from api.models.feeds import ClientMessage, Ping, Position, Subscribe, Unsubscribe
+from api.queries.feeds import MAX_LOG_INDEX, TooFarBehind, snapshot
 from api.replica import ReplicaBehind, caught_up
 from api.state import AppState
 
@@ -234,11 +236,11 @@ async def _resume(hub: Hub, connection: Connection, names: set[str], position: P
     for event in removed:
         topic = keep(event)
         if topic is not None:
-            await connection.put(event_text(topic, "removed", event))
+            await connection.put(event_text(topic, "removed", event_body(event)))
             sent_removed += 1
     last = (-1, -1)
     for topic, event in replay:
-        await connection.put(event_text(topic, "added", event))
+        await connection.put(event_text(topic, "added", event_body(event)))
         last = (event["block_number"], event["log_index"])
     head_json = None if head is None else head.as_json()
     if resync is not None:

@@ -19,7 +19,7 @@ import eth_abi
 from eth_utils import keccak
 
 from api.transactions.ranges import check_args
-from indexer.abi import canonical_type, normalize
+from infra.abi import canonical_type, normalize
 
 # Contract types standing for every ERC-20 the platform talks to (any stablecoin has these).
 ERC20 = "MockStablecoin"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from indexer.abi import canonical_type
+from infra.abi import canonical_type
 
 MAX_UINT256 = 2**256 - 1
 _INT = re.compile(r"^(u?)int(\d*)$")

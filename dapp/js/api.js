@@ -39,6 +39,7 @@ export async function getText(path, accept) {
   return text;
 }
 export const post = (path, body = {}) => request("POST", path, body);
+export const del = (path) => request("DELETE", path);
 
 /** Every page of a cursor-paginated list, up to `most` rows. */
 export async function all(path, most = 500) {

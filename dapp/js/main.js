@@ -1,9 +1,11 @@
-// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/operator), views, actions and live updates.
+// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/operator, #/apps, #/authorize?<request>),
+// views, actions and live updates.
 
 import * as api from "./api.js";
 import { follow } from "./feed.js";
 import { date, energy, esc, percent, power, short, toBase, units, whole } from "./format.js";
 import { productionChart } from "./chart.js";
+import { appsScreen, consentScreen } from "./apps.js";
 import { statementScreen } from "./statement.js";
 import { act, connect, onChange, restore, session, signIn } from "./wallet.js";
 
@@ -94,10 +96,14 @@ async function chainStatus() {
   $("#chain-status").textContent = `Chain ${status.chain_id} · block ${status.indexed_block} indexed`;
 }
 
+// One refresh per commit: its messages arrive together, within a few milliseconds; the REST reads
+// then already answer for the new block (the API reads the indexed block for each cached read).
+const LIVE_COALESCE_MS = 25;
+
 function live(names) {
   follow(names, () => {
     clearTimeout(pending);
-    pending = setTimeout(() => refresh().catch(() => {}), 300);
+    pending = setTimeout(() => refresh().catch(() => {}), LIVE_COALESCE_MS);
   });
 }
 
@@ -346,13 +352,16 @@ async function route() {
   }
   const asset = hash.match(/^#\/asset\/(\d+)$/);
   const statement = hash.match(/^#\/statement\/(0x[0-9a-fA-F]{40})\/(\d{1,4})$/);
+  const consent = hash.match(/^#\/authorize\?(.*)$/);
   render = asset ? () => assetScreen(asset[1])
+    : consent ? () => consentScreen(main, consent[1], notice)
     : statement ? () => loadAssets().then(() => statementScreen(main, {
       address: statement[1], year: statement[2], signedIn: session.signedIn, notice,
       payment: (id) => ({ decimals: decimalsOf(id), symbol: tokenSymbol(id) }),
     }))
     : hash === "#/portfolio" ? portfolioScreen
     : hash === "#/operator" ? operatorScreen
+    : hash === "#/apps" ? () => appsScreen(main, notice, () => refresh())
     : assetsScreen;
   if (!asset && !statement && hash !== "#/portfolio") live(["blocks"]);
   try {

@@ -24,7 +24,7 @@ from eth_utils import keccak, to_checksum_address
 
 from api.auth import tokens
 from api.settings import ApiSettings
-from indexer.abi import canonical_type
+from infra.abi import canonical_type
 
 MNEMONIC = "test test test test test test test test test test test junk"  # ape-config.yaml
 USDC = 10**6

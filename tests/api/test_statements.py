@@ -22,7 +22,7 @@ from eth_utils import keccak, to_checksum_address
 from fastapi.testclient import TestClient
 
 from api.settings import ApiSettings
-from indexer.abi import canonical_type
+from infra.abi import canonical_type
 
 ZERO = "0x" + "0" * 40
 

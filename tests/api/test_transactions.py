@@ -38,7 +38,7 @@ from api.settings import ApiSettings
 from api.transactions.abi import Abis
 from api.transactions.ranges import OutOfRange
 from api.transactions.reverts import MESSAGES, Money, RevertContext, decode_revert, format_time
-from indexer.abi import canonical_type
+from infra.abi import canonical_type
 
 __all__ = ["sandbox"]  # the fixture, imported for the tests below
 DAY = 86_400

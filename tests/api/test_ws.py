@@ -23,7 +23,7 @@ from ape import project
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from eth_abi import encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from pydantic import TypeAdapter
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
@@ -240,13 +240,16 @@ def test_live_events_arrive_once_with_their_positions_under_the_matching_topic(
 
     with psycopg.connect(stack.database_url) as conn:
         rows = conn.execute(
-            "SELECT block_number, log_index, block_hash, tx_hash, address, event, args FROM"
-            " raw_logs WHERE tx_hash = %s ORDER BY log_index", (receipt.txn_hash,),
+            "SELECT block_number, log_index, block_hash, tx_hash, tx_index, block_timestamp,"
+            " address, event, args FROM raw_logs WHERE tx_hash = %s ORDER BY log_index",
+            (receipt.txn_hash,),
         ).fetchall()  # fmt: skip
     mine = [m for m in events(seen) if m["event"]["tx_hash"] == receipt.txn_hash]
-    assert [(m["event"]["block_number"], m["event"]["log_index"], m["event"]["block_hash"],
-             m["event"]["tx_hash"], m["event"]["address"], m["event"]["event"], m["event"]["args"])
-            for m in mine] == [tuple(row) for row in rows]  # fmt: skip
+    fields = ("block_number", "log_index", "block_hash", "tx_hash", "tx_index", "block_timestamp",
+              "address", "event", "args")  # fmt: skip
+    assert [tuple(m["event"][name] for name in fields) for m in mine] == [
+        (*row[:6], to_checksum_address(row[6]), *row[7:]) for row in rows
+    ]
     assert all(m["topic"] == "events" for m in mine)
     assert seen[-1]["block_hash"] == mine[0]["event"]["block_hash"]
     transfer = by_holder[-1]
@@ -537,3 +540,51 @@ def test_bad_messages_get_error_replies_and_abuse_closes_the_connection(
                 while True:
                     assert receive(third)["type"] == "error"
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
+def test_an_event_has_one_shape_live_in_a_replay_and_in_a_rest_page(
+    stack: Stack, asset: Asset, investors: list[AccountAPI]
+) -> None:
+    url = stack.api()
+    base = url.removeprefix("ws://").removesuffix("/ws")
+    start = rpc(stack.rpc_url, "eth_getBlockByNumber", "latest", False)
+    with connect(url) as live:
+        subscribe(live, ["events", "blocks"])
+        for shares in (1, 2, 3):
+            send_and_mine(stack, transfer_request(asset, investors[0], investors[1], shares))
+        stack.synced()
+        last = tip_block(stack)
+        streamed = events(until(live, head_at(last)))
+    first = int(start["number"], 16) + 1
+    page = requests.get(f"http://{base}/events", params={"from_block": first, "to_block": last,
+                                                         "limit": 200}, timeout=30).json()  # fmt: skip
+    with connect(url) as resumed:
+        subscribe(resumed, ["events"], resume_from={"block_number": first - 1,
+                                                    "block_hash": start["hash"]})  # fmt: skip
+        replayed = events(until(resumed, lambda m: m["type"] == "resumed"))
+
+    rest = page["data"]
+    assert len(rest) >= 3 and page["next_cursor"] is None
+    assert [m["event"] for m in streamed] == rest
+    assert [m["event"] for m in replayed if m["event"]["block_number"] <= last] == rest
+    assert rest[0]["address"] == to_checksum_address(rest[0]["address"])
+    assert {"tx_index", "block_timestamp"} <= set(rest[0])
+
+
+def test_the_first_rest_read_after_a_commit_never_gets_the_previous_blocks_cached_answer(
+    stack: Stack, asset: Asset, investors: list[AccountAPI]
+) -> None:
+    base = stack.api().replace("ws://", "http://").removesuffix("/ws")
+    holder = investors[1]
+
+    def balance() -> int:
+        body = requests.get(f"{base}/accounts/{holder.address}", timeout=30).json()
+        return sum(int(h["balance"]) for h in body["holdings"] if h["asset_id"] == str(asset.asset_id)
+                   or h["asset_id"] == asset.asset_id)  # fmt: skip
+
+    for shares in (1, 2, 3, 4):
+        before = balance()
+        assert balance() == before  # now cached in the API process for the indexed block
+        send_and_mine(stack, transfer_request(asset, investors[0], holder, shares))
+        stack.synced()
+        assert balance() == before + shares

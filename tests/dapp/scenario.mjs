@@ -1,16 +1,18 @@
 // The dApp in headless Chromium against the real stack: two investors with injected test wallets.
 // Run by tests/dapp/test_browser.py, which starts the chain, the indexer and the API and passes:
 // APP_URL, RPC_URL, ASSET (an active asset), KEY_A (a holder of it with revenue to claim),
-// KEY_B (another investor), KEY_OPERATOR (an operator), SHOTS (where screenshots go). Exits
+// KEY_B (another investor), KEY_OPERATOR (an operator), OAUTH_CLIENT (a public OAuth client
+// whose redirect URI is APP_URL/docs/oauth2-redirect), SHOTS (where screenshots go). Exits
 // non-zero on the first failure.
 
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { generatePrivateKey } from "viem/accounts";
 import { injectWallet, rpc } from "./wallet.mjs";
 
-const { APP_URL, RPC_URL, ASSET, KEY_A, KEY_B, KEY_OPERATOR, SHOTS } = process.env;
+const { APP_URL, RPC_URL, ASSET, KEY_A, KEY_B, KEY_OPERATOR, OAUTH_CLIENT, SHOTS } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium" });
 const problems = [];
@@ -241,6 +243,47 @@ try {
     await shot(fresh.page, "faucet");
     await fresh.page.getByRole("button", { name: "Get test mUSDC" }).click(); // too soon
     await notice(fresh.page).filter({ hasText: "No test mUSDC: one tap per address every 60 s" }).waitFor();
+  });
+
+  await step("a holder approves an app on the consent screen, sees it under Apps and revokes it", async () => {
+    const redirect = `${APP_URL}/docs/oauth2-redirect`;
+    const authorize = (state, verifier) => `${APP_URL}/oauth/authorize?${new URLSearchParams({
+      response_type: "code", client_id: OAUTH_CLIENT, redirect_uri: redirect, scope: "read:portfolio",
+      state, code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+      code_challenge_method: "S256" })}`;
+    const verifier = randomBytes(48).toString("base64url");
+    await a.page.goto(authorize("state-approve", verifier));
+    await a.page.locator("#consent-client", { hasText: "Acme Tax Tool" }).waitFor();
+    assert.equal(await a.page.locator("#consent-redirect").textContent(), redirect);
+    assert.match(await a.page.locator("#consent-scopes").textContent(), /read:portfolio/);
+    await shot(a.page, "consent");
+    await a.page.getByRole("button", { name: "Approve" }).click();
+    await a.page.waitForURL((url) => url.href.startsWith(`${redirect}?`));
+    const back = new URL(a.page.url()).searchParams;
+    assert.equal(back.get("state"), "state-approve");
+    const token = await (await fetch(`${APP_URL}/oauth/token`, { method: "POST", body: new URLSearchParams({
+      grant_type: "authorization_code", code: back.get("code"), redirect_uri: redirect,
+      client_id: OAUTH_CLIENT, code_verifier: verifier }) })).json();
+    assert.equal(token.scope, "read:portfolio");
+    const read = await fetch(`${APP_URL}/me/portfolio`, { headers: { Authorization: `Bearer ${token.access_token}` } });
+    assert.equal(read.status, 200);
+
+    await a.page.goto(authorize("state-deny", randomBytes(48).toString("base64url")));
+    await a.page.getByRole("button", { name: "Deny" }).click();
+    await a.page.waitForURL((url) => url.href.startsWith(`${redirect}?`));
+    assert.equal(new URL(a.page.url()).searchParams.get("error"), "access_denied");
+
+    await a.page.goto(`${APP_URL}/app/#/apps`);
+    const row = a.page.locator(`#apps tr[data-client="${OAUTH_CLIENT}"]`);
+    await row.filter({ hasText: "Acme Tax Tool" }).waitFor();
+    assert.match(await row.textContent(), /read:portfolio/);
+    await shot(a.page, "apps");
+    await row.getByRole("button", { name: "Revoke Acme Tax Tool" }).click();
+    await notice(a.page).filter({ hasText: "App revoked." }).waitFor();
+    await row.waitFor({ state: "detached" });
+    const after = await fetch(`${APP_URL}/me/portfolio`, { headers: { Authorization: `Bearer ${token.access_token}` } });
+    assert.equal(after.status, 401);
+    await a.page.goto(`${APP_URL}/app/`);
   });
 
   await step("the API's docs, ReDoc and GraphiQL work offline under their policy", async () => {

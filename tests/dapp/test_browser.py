@@ -21,12 +21,14 @@ import requests
 from _stack import ROOT, Databases, api_process, demo_story, following, rpc, settings_for
 from eth_abi import encode
 from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 MNEMONIC = "test test test test test test test test test test test junk"
 SHOTS = ROOT / ".artifacts" / "screenshots"
 OPERATOR = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"  # anvil account 1: the demo's operator
+ADMIN = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil account 0: the platform admin
 
 
 def anvil_keys(count: int = 40) -> dict[str, str]:
@@ -37,6 +39,24 @@ def anvil_keys(count: int = 40) -> dict[str, str]:
         account = Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
         found[account.address.lower()] = "0x" + bytes(account.key).hex()
     return found
+
+
+def oauth_client(url: str, admin_key: str) -> str:
+    """A public OAuth client registered by the platform admin (signed in with its key), whose
+    redirect URI is the API's own `/docs/oauth2-redirect` page; its id."""
+    admin = Account.from_key(admin_key)
+    template = requests.post(f"{url}/auth/nonce", timeout=5).json()["message_template"]
+    message = template.replace("{address}", admin.address)
+    signature = "0x" + bytes(admin.sign_message(encode_defunct(text=message)).signature).hex()
+    token = requests.post(f"{url}/auth/verify", json={"message": message, "signature": signature},
+                          timeout=5).json()["access_token"]  # fmt: skip
+    answer = requests.post(f"{url}/oauth/clients", headers={"Authorization": f"Bearer {token}"},
+                           json={"name": "Acme Tax Tool", "confidential": False,
+                                 "redirect_uris": [f"{url}/docs/oauth2-redirect"],
+                                 "scopes": ["read:portfolio", "read:history"]}, timeout=5)  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    client_id: str = answer.json()["client_id"]
+    return client_id
 
 
 @dataclass(frozen=True)
@@ -113,7 +133,8 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
     shutil.rmtree(SHOTS, ignore_errors=True)
     env = dict(os.environ, APP_URL=url, RPC_URL=rpc_url, ASSET=asset, SHOTS=str(SHOTS),
                KEY_A=keys[seller["account"].lower()], KEY_B=keys[buyer],
-               KEY_OPERATOR=keys[OPERATOR], CHROMIUM=CHROMIUM)  # fmt: skip
+               KEY_OPERATOR=keys[OPERATOR], CHROMIUM=CHROMIUM,
+               OAUTH_CLIENT=oauth_client(url, keys[ADMIN]))  # fmt: skip
     done = subprocess.run(["node", "tests/dapp/scenario.mjs"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     print(done.stdout)
@@ -123,7 +144,8 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
                                                      "failure.png", "voted.png", "operator.png",
                                                      "bought-phone.png", "faucet.png",
                                                      "docs-docs.png", "docs-redoc.png",
-                                                     "docs-graphql.png"}  # fmt: skip
+                                                     "docs-graphql.png", "consent.png",
+                                                     "apps.png"}  # fmt: skip
 
 
 def test_a_holder_opens_prints_and_downloads_its_yearly_statement(site: Site) -> None:

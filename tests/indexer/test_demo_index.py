@@ -30,11 +30,11 @@ from _stack import (
     settings_for,
 )
 
-from indexer import services
-from indexer.abi import Abis
 from indexer.reproject import reproject
-from indexer.settings import ROOT
 from indexer.store import Store
+from infra import embedded
+from infra.abi import Abis
+from infra.settings import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -243,5 +243,5 @@ def test_the_command_line_defaults_to_embedded_postgres_and_redis(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "postgresql://postgres@127.0.0.1:" in done.stderr
-    with services.postgres(None, tmp_path / "postgres") as url:
+    with embedded.postgres(None, tmp_path / "postgres") as url:
         assert_same_state(url, reference)

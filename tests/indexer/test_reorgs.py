@@ -147,9 +147,9 @@ def test_each_commit_is_published_and_a_reorg_publishes_what_it_removed(
     settings: IndexerSettings, database_url: str, redis_url: str, asset: Asset,
     investors: list[AccountAPI],
 ) -> None:  # fmt: skip
-    import orjson
     import redis
 
+    from indexer.commit_message import CommitMessage
     from indexer.publish import channel
 
     subscriber = redis.Redis.from_url(redis_url).pubsub()
@@ -159,24 +159,27 @@ def test_each_commit_is_published_and_a_reorg_publishes_what_it_removed(
     with following(settings, database_url, redis_url) as synced:
         synced()
         receipt = asset.token.transfer(holders[1], 5, sender=holders[0])
+        mined_at = chain.blocks[receipt.block_number].timestamp
         synced()
         rpc(settings.rpc_url, "anvil_reorg", 1, [])  # the block with the transfer is replaced
         shuffle(asset, holders, 1, seed=3)
         synced()
     messages = []
     while (message := subscriber.get_message(timeout=0.5)) is not None:
-        messages.append(orjson.loads(message["data"]))
-    added = [
-        m for m in messages if m["status"] == "added" and m["to_block"] >= receipt.block_number
-    ]
-    removed = [m for m in messages if m["status"] == "removed"]
+        messages.append(CommitMessage.decode(message["data"]))
+    added = [m for m in messages if m.status == "added" and m.to_block >= receipt.block_number]
+    removed = [m for m in messages if m.status == "removed"]
     transfer = next(
-        e for m in added if m["events"] for e in m["events"]
-        if e["tx_hash"] == receipt.txn_hash and e["event"] == "Transfer"
+        e for m in added if m.events for e in m.events
+        if e.tx_hash == receipt.txn_hash and e.event == "Transfer"
     )  # fmt: skip
-    assert transfer["block_number"] == receipt.block_number
-    assert transfer["args"]["value"] == "5" and transfer["args"]["to"] == holders[1].address.lower()
-    assert len(removed) == 1
-    gone = {(e["block_number"], e["log_index"], e["tx_hash"]) for e in removed[0]["events"]}
-    assert (transfer["block_number"], transfer["log_index"], receipt.txn_hash) in gone
-    assert all(e["status"] == "removed" for e in removed[0]["events"])
+    assert transfer.block_number == receipt.block_number
+    assert transfer.block_timestamp == mined_at
+    assert transfer.args["value"] == "5" and transfer.args["to"] == holders[1].address.lower()
+    assert len(removed) == 1 and removed[0].events is not None
+    gone = {(e.block_number, e.log_index, e.tx_hash) for e in removed[0].events}
+    assert (transfer.block_number, transfer.log_index, receipt.txn_hash) in gone
+    assert removed[0].head.block_number == receipt.block_number - 1
+    hops = [m.hops for m in messages]
+    assert all(h.fetched and h.committed and h.published for h in hops if h is not removed[0].hops)
+    assert all(h.committed <= h.published for h in hops if h.committed and h.published)

@@ -10,7 +10,7 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.abi import canonical_type, event_specs
+from infra.abi import canonical_type, event_specs
 
 _WIDTHS = (8, 16, 32, 64, 128, 160, 248, 256)
 WORD_TYPES = (

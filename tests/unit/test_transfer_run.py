@@ -16,7 +16,16 @@ ASSET = 3
 ZERO = "0x" + "00" * 20
 ACCOUNTS = [ZERO] + ["0x" + f"{i:02x}" * 20 for i in range(1, 6)]
 PER_SHARE = 7 * 2**128 + 13  # a revenue accumulator well past zero, so corrections move
-HOLDER_DEFAULTS = {"balance": 0, "correction": 0, "claimed": 0, "delegate": None, "votes": 0}
+HOLDER_DEFAULTS = {
+    "balance": 0,
+    "correction": 0,
+    "claimed": 0,
+    "delegate": None,
+    "votes": 0,
+    "energy_wh": 0,
+    "reports_shared": 0,
+    "energy_settled": 0,
+}
 
 
 class Rows:
@@ -65,7 +74,7 @@ def starting_rows(balances: dict[str, int]) -> Rows:
     supply = sum(balances.values())
     asset = {"asset_id": ASSET, "total_supply": supply, "updated_block": 1,
              "holder_count": sum(1 for b in balances.values() if b > 0),
-             "magnified_revenue_per_share": PER_SHARE}  # fmt: skip
+             "magnified_revenue_per_share": PER_SHARE, "report_count": 0}  # fmt: skip
     return Rows({"holders": holders, "assets": {(ASSET,): asset}})
 
 

@@ -9,4 +9,7 @@ window.ui = SwaggerUIBundle({
   showCommonExtensions: true,
   validatorUrl: null, // no badge from the public validator: nothing is loaded from elsewhere
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  // "Authorize" with OAuth 2.0: a client registered with this redirect URI (see the README).
+  oauth2RedirectUrl: `${location.origin}/docs/oauth2-redirect`,
 });
+window.ui.initOAuth({ usePkceWithAuthorizationCodeGrant: true, scopeSeparator: " " });

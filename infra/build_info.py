@@ -11,11 +11,11 @@ import os
 import subprocess
 import tomllib
 from functools import cache
-from pathlib import Path
 
 from prometheus_client import Gauge
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra.settings import ROOT
+
 UNKNOWN = "unknown"
 BUILD_INFO = Gauge(
     "energy_build_info",

@@ -9,7 +9,7 @@ import logging
 import pytest
 from _logs import VALIDATOR, log_documents
 
-from indexer import logs
+from infra import logs
 
 
 def _line(formatter: logging.Formatter, **extra: object) -> str:

@@ -1,4 +1,4 @@
-"""The embedded servers of `indexer.services`: real PostgreSQL and Redis, started in `tmp_path`."""
+"""The embedded servers of `infra.embedded`: real PostgreSQL and Redis, started in `tmp_path`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import psycopg
 import pytest
 import redis
 
-from indexer import services
+from infra import embedded
 
 
 def _closed_port() -> int:
@@ -39,9 +39,9 @@ def _next_message(pubsub: redis.client.PubSub, timeout: float = 5.0) -> object:
 
 
 def test_configured_urls_are_yielded_unchanged(tmp_path: Path) -> None:
-    with services.postgres("postgresql://u@db:5432/x", tmp_path / "pg") as pg_url:
+    with embedded.postgres("postgresql://u@db:5432/x", tmp_path / "pg") as pg_url:
         assert pg_url == "postgresql://u@db:5432/x"
-    with services.redis("redis://cache:6379/1", tmp_path / "redis") as redis_url:
+    with embedded.redis("redis://cache:6379/1", tmp_path / "redis") as redis_url:
         assert redis_url == "redis://cache:6379/1"
     assert not (tmp_path / "pg").exists()
     assert not (tmp_path / "redis").exists()
@@ -50,49 +50,49 @@ def test_configured_urls_are_yielded_unchanged(tmp_path: Path) -> None:
 def test_server_answers_is_false_for_a_closed_port() -> None:
     port = _closed_port()
 
-    assert not services.server_answers(f"postgresql://postgres@127.0.0.1:{port}/platform")
-    assert not services.server_answers(f"postgres://postgres@127.0.0.1:{port}/platform")
-    assert not services.server_answers(f"redis://127.0.0.1:{port}/0")
+    assert not embedded.server_answers(f"postgresql://postgres@127.0.0.1:{port}/platform")
+    assert not embedded.server_answers(f"postgres://postgres@127.0.0.1:{port}/platform")
+    assert not embedded.server_answers(f"redis://127.0.0.1:{port}/0")
 
 
 def test_server_answers_rejects_other_schemes() -> None:
     with pytest.raises(ValueError, match="not a PostgreSQL or Redis URL"):
-        services.server_answers("http://127.0.0.1:8545")
+        embedded.server_answers("http://127.0.0.1:8545")
 
 
 def test_embedded_postgres_answers_a_query_on_tcp(tmp_path: Path) -> None:
-    with services.postgres(None, tmp_path) as url:
+    with embedded.postgres(None, tmp_path) as url:
         assert url.startswith("postgresql://postgres@127.0.0.1:")
         assert url.endswith("/platform")
         assert ":5432/" not in url
-        assert services.server_answers(url)
+        assert embedded.server_answers(url)
         with psycopg.connect(url) as conn:
             assert conn.execute("select 1").fetchone() == (1,)
             assert conn.execute("select current_database()").fetchone() == ("platform",)
 
-    assert not services.server_answers(url)
+    assert not embedded.server_answers(url)
 
 
 def test_second_postgres_context_on_the_same_dir_reuses_the_server(tmp_path: Path) -> None:
-    with services.postgres(None, tmp_path) as first:
-        with services.postgres(None, tmp_path) as second:
+    with embedded.postgres(None, tmp_path) as first:
+        with embedded.postgres(None, tmp_path) as second:
             assert second == first
-        assert services.server_answers(first), "the inner context must not stop the server"
+        assert embedded.server_answers(first), "the inner context must not stop the server"
 
-    assert not services.server_answers(first)
+    assert not embedded.server_answers(first)
 
 
 def test_postgres_data_persists_across_a_restart(tmp_path: Path) -> None:
-    with services.postgres(None, tmp_path) as url, psycopg.connect(url) as conn:
+    with embedded.postgres(None, tmp_path) as url, psycopg.connect(url) as conn:
         conn.execute("create table kept (value numeric(78, 0))")
         conn.execute("insert into kept values (2 ^ 255)")
 
-    with services.postgres(None, tmp_path) as url, psycopg.connect(url) as conn:
+    with embedded.postgres(None, tmp_path) as url, psycopg.connect(url) as conn:
         assert conn.execute("select value = 2 ^ 255 from kept").fetchone() == (True,)
 
 
 def test_a_stale_postmaster_pid_does_not_block_startup(tmp_path: Path) -> None:
-    with services.postgres(None, tmp_path):
+    with embedded.postgres(None, tmp_path):
         pass
     pid_file = tmp_path / "pgdata" / "postmaster.pid"
     pgdata = tmp_path.resolve() / "pgdata"
@@ -101,13 +101,13 @@ def test_a_stale_postmaster_pid_does_not_block_startup(tmp_path: Path) -> None:
     )
 
     started = time.monotonic()
-    with services.postgres(None, tmp_path) as url, psycopg.connect(url) as conn:
+    with embedded.postgres(None, tmp_path) as url, psycopg.connect(url) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
     assert time.monotonic() - started < 15
 
 
 def test_embedded_redis_serves_pub_sub_to_other_clients(tmp_path: Path) -> None:
-    with services.redis(None, tmp_path) as url:
+    with embedded.redis(None, tmp_path) as url:
         assert url.startswith("redis://127.0.0.1:")
         assert url.endswith("/0")
         assert not url.startswith("redis://127.0.0.1:6379/")
@@ -123,4 +123,4 @@ def test_embedded_redis_serves_pub_sub_to_other_clients(tmp_path: Path) -> None:
             subscriber.close()
             publisher.close()
 
-    assert not services.server_answers(url)
+    assert not embedded.server_answers(url)

@@ -17,7 +17,7 @@ import eth_abi
 import orjson
 from eth_utils import keccak
 
-from indexer.exceptions import ConfigurationError
+from infra.exceptions import ConfigurationError
 
 # The contract types whose events the indexer follows, by the kind of contract they deploy as.
 CONTRACT_TYPES = {

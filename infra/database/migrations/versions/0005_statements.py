@@ -1,8 +1,9 @@
 """Yearly statements: the addresses an account lets read its statements (an accountant's, say),
-and the indexes that find an account's claims and fills without reading every row.
+and the index that finds whose statements an address may read. (The indexes that find an account's
+claims and fills come with 0007, which the statements share with the account's history.)
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -21,9 +22,6 @@ def upgrade() -> None:
         ALTER TABLE api_preferences ADD COLUMN statement_viewers jsonb NOT NULL DEFAULT '[]';
         CREATE INDEX api_preferences_by_statement_viewer ON api_preferences
             USING gin (statement_viewers);
-        CREATE INDEX claims_by_account ON revenue_claims (chain_id, account, block_number);
-        CREATE INDEX fills_by_buyer ON fills (chain_id, buyer, block_number);
-        CREATE INDEX fills_by_seller ON fills (chain_id, seller, block_number);
         """
     )
 
@@ -31,8 +29,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
-        DROP INDEX IF EXISTS api_preferences_by_statement_viewer, claims_by_account, fills_by_buyer,
-            fills_by_seller;
+        DROP INDEX IF EXISTS api_preferences_by_statement_viewer;
         ALTER TABLE api_preferences DROP COLUMN IF EXISTS statement_viewers;
         """
     )

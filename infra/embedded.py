@@ -65,7 +65,7 @@ from psycopg.conninfo import conninfo_to_dict
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from indexer.exceptions import IndexerError
+from infra.exceptions import ServiceError
 
 HOST = "127.0.0.1"
 DATABASE = "platform"
@@ -74,10 +74,6 @@ PG_SYSTEM_USER = "embedded_postgres"
 _RESERVED_PORTS = frozenset({5432, 6379})
 _START_ATTEMPTS = 3
 _LOCK_TIMEOUT = 120.0
-
-
-class ServiceError(IndexerError):
-    """An embedded server could not be set up, started or stopped."""
 
 
 def server_answers(url: str, timeout: float = 1.0) -> bool:

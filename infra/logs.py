@@ -25,7 +25,7 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asc
 _DROPPED = frozenset({"color_message"})
 NAMESPACE = "energy"
 # Our loggers, and uvicorn's, at the configured level; everything else at WARNING.
-OWN_LOGGERS = ("indexer", "api", "launcher", "uvicorn", "uvicorn.error")
+OWN_LOGGERS = ("indexer", "infra", "api", "launcher", "uvicorn", "uvicorn.error")
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
