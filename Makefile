@@ -52,7 +52,7 @@ PY_DIRS := $(wildcard scripts tests bench infra indexer launcher api docgen ops 
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test unit fuzz run indexer api bench-gas bench-indexer \
-	bench-api bench-feed bench-scale bench-reorg bench-web3 docs docs-check clean ops-check ops-generate image-smoke
+	bench-api bench-feed bench-scale bench-reorg bench-web3 bench-redis docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -177,6 +177,9 @@ bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered p
 
 bench-reorg: install compile ## A reorg undone and its removed messages delivered to 1,000 subscribers (ARGS="--depth 10")
 	$(VENV)/bin/python bench/reorg_bench.py $(ARGS)
+
+bench-redis: install ## Redis pub/sub as the feed uses it: publish and delivery rates to N subscribers
+	$(VENV)/bin/python bench/redis_pubsub_bench.py $(ARGS)
 
 docs: install compile ## Regenerate docs/architecture's generated documents (schema, API specs, metrics, contract pages)
 	$(VENV)/bin/python -m docgen

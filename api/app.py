@@ -143,7 +143,7 @@ class LimitAndMeasure:
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
         )
         app = bearer_client(settings, state.jwt_key, authorization)
-        if app is not None and not await self.client_tokens.active(state.db, app.token_id):
+        if app is not None and not await self.client_tokens.active(state.primary, app.token_id):
             app = None  # revoked (with its client): counted as anyone from its IP
         if app is not None:  # a registered app: its own limit instead of its IP's
             wait = await limiter.over("client", app.client_id, app.rate_limit)

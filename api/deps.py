@@ -127,11 +127,11 @@ async def _bearer_claims(
         raise Problem(401, "the access token was issued for another chain", "invalid-token",
                       headers=challenge)  # fmt: skip
     if claims.third_party:
-        if not await oauth_store.token_in_use(state.db, token_id=claims.token_id):
+        if not await oauth_store.token_in_use(state.primary, token_id=claims.token_id):
             raise Problem(401, "the app's access token was revoked (by the holder, the app, or"
                           " with its client)", "invalid-token", headers=challenge)  # fmt: skip
         return claims
-    if await access_token_revoked(state.db, token_id=claims.token_id):
+    if await access_token_revoked(state.primary, token_id=claims.token_id):
         raise Problem(401, "the access token was revoked (signed out)", "invalid-token",
                       headers=challenge)  # fmt: skip
     return claims

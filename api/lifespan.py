@@ -48,6 +48,21 @@ async def resolve_chain_id(settings: ApiSettings, db: Database, node: Node) -> i
         ) from error
 
 
+def open_databases(settings: ApiSettings, database_url: str) -> tuple[Database, Database]:
+    """The pools (primary, reads): reads on `DATABASE_READ_URL` when set (`api.replica`), else
+    one pool for both."""
+
+    def pool(url: str, size: int) -> Database:
+        return Database(url, size=size, statement_timeout_ms=settings.db_statement_timeout_ms,
+                        pool_timeout=settings.db_pool_timeout_seconds)  # fmt: skip
+
+    if settings.database_read_url is None:
+        both = pool(database_url, settings.db_pool_size)
+        return both, both
+    return (pool(database_url, settings.db_primary_pool_size),
+            pool(settings.database_read_url, settings.db_pool_size))  # fmt: skip
+
+
 @asynccontextmanager
 async def open_state(settings: ApiSettings) -> AsyncIterator[AppState]:
     """The process's state, every part started; stopped in reverse order on exit.
@@ -59,11 +74,10 @@ async def open_state(settings: ApiSettings) -> AsyncIterator[AppState]:
         raise ConfigurationError("DATABASE_URL is not set (python -m api starts an embedded one)")
     await asyncio.to_thread(upgrade, settings.database_url)
     async with AsyncExitStack() as stack:
-        db = Database(settings.database_url, size=settings.db_pool_size,
-                      statement_timeout_ms=settings.db_statement_timeout_ms,
-                      pool_timeout=settings.db_pool_timeout_seconds)  # fmt: skip
-        await db.open()
-        stack.push_async_callback(db.close)
+        primary, db = open_databases(settings, settings.database_url)
+        for pool in {id(primary): primary, id(db): db}.values():
+            await pool.open()
+            stack.push_async_callback(pool.close)
         redis = None
         if settings.redis_url is not None:
             redis = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
@@ -81,6 +95,7 @@ async def open_state(settings: ApiSettings) -> AsyncIterator[AppState]:
             settings=settings,
             chain_id=chain_id,
             db=db,
+            primary=primary,
             redis=redis,
             head=head,
             cache=ReadCache(redis, f"{prefix}:api", seconds=settings.cache_seconds),

@@ -48,6 +48,13 @@ class ApiSettings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "API_DATABASE_URL")
     )
+    database_read_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_READ_URL", "API_DATABASE_READ_URL"),
+        description="A streaming replica (hot standby) of DATABASE_URL to serve reads from; writes"
+        " (sign-in, preferences, meter readings) still go to DATABASE_URL. Unset: everything"
+        " reads DATABASE_URL.",
+    )
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "API_REDIS_URL")
     )
@@ -138,6 +145,18 @@ class ApiSettings(BaseSettings):
     )
     db_pool_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait of a request for a database connection."
+    )
+    db_primary_pool_size: int = Field(
+        default=4,
+        ge=1,
+        description="Connections kept to DATABASE_URL for writes when reads go"
+        " to DATABASE_READ_URL.",
+    )
+    replica_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for the read replica to replay what the"
+        " primary committed, before a feed resume is told to retry (DATABASE_READ_URL only).",
     )
     db_request_budget_ms: int = Field(
         default=10_000, ge=1, description="Wall time after which a request starts no statement."

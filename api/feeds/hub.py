@@ -41,6 +41,7 @@ from api.feeds.resume import Removal
 from api.models.events import event_json
 from api.queries import feeds as queries
 from api.queries.feeds import Point, TooFarBehind, snapshot
+from api.replica import caught_up
 from api.state import AppState
 from indexer import publish
 from indexer.commit_message import CommitMessage
@@ -371,7 +372,11 @@ class Hub:
         if message.status == "added":
             if last is not None and message.to_block <= last.block_number:
                 return  # published before this hub read the checkpoint
-            if last is not None and message.from_block > last.block_number + 1:
+            gap = last is not None and message.from_block > last.block_number + 1
+            if gap or events is None:  # read from PostgreSQL: a replica must have it first
+                state = self.state
+                await caught_up(state.db, state.primary, timeout=self.settings.replica_wait_seconds)
+            if gap:
                 await self._catch_up(message.from_block - 1)
             if events is None:
                 events = await self._read_range(message.from_block, head)

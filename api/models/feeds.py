@@ -173,7 +173,7 @@ class Pong(BaseModel):
 
 ErrorCode = Literal[
     "invalid-message", "invalid-topic", "too-many-topics", "message-too-big", "resume-too-far",
-    "too-many-connections", "unavailable",
+    "resume-later", "too-many-connections", "unavailable",
 ]  # fmt: skip
 
 

@@ -75,7 +75,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def save_authorization_code(self, code: str, request: StarletteOAuth2Request) -> None:
         state, data = self.server.state, request.payload.data
         self.server.wait(store.add_code(
-            state.db, code=code, client_id=request.client.client_id,
+            state.primary, code=code, client_id=request.client.client_id,
             address=request.user.address, redirect_uri=data["redirect_uri"],
             scope=request.scope, challenge=data["code_challenge"],
             method=data["code_challenge_method"],
@@ -84,7 +84,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         return self.server.wait(
-            store.spend_code(self.server.state.db, code=code, client_id=client.client_id)
+            store.spend_code(self.server.state.primary, code=code, client_id=client.client_id)
         )
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
@@ -102,7 +102,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
     server: OAuthServer
 
     def authenticate_refresh_token(self, refresh_token: str) -> IssuedToken | None:
-        db = self.server.state.db
+        db = self.server.state.primary
         token = self.server.wait(store.token_by_refresh(db, refresh_token=refresh_token))
         if token is None or token.revoked_at is not None or token.refresh_expires_at is None:
             return None
@@ -117,7 +117,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return refresh_token.get_user()
 
     def revoke_old_credential(self, refresh_token: IssuedToken) -> None:
-        db = self.server.state.db
+        db = self.server.state.primary
         if not self.server.wait(store.spend_refresh(db, token_id=refresh_token.token_id)):
             # Another request spent it meanwhile: a copy is in other hands.
             self.server.wait(store.end_family(db, family=refresh_token.family))
@@ -143,7 +143,7 @@ class Revocation(_TokenLookup, RevocationEndpoint):
     CLIENT_AUTH_METHODS = ANY_CLIENT
 
     def revoke_token(self, token: IssuedToken, request: StarletteOAuth2Request) -> None:
-        self.server.wait(store.end_family(self.server.state.db, family=token.family))
+        self.server.wait(store.end_family(self.server.state.primary, family=token.family))
 
 
 class Introspection(_TokenLookup, IntrospectionEndpoint):
@@ -192,7 +192,7 @@ class OAuthServer(AuthorizationServer):
     # -- Authlib's framework hooks ----------------------------------------------------------
 
     def query_client(self, client_id: str) -> Client | None:
-        return self.wait(store.client(self.state.db, chain_id=self.state.chain_id,
+        return self.wait(store.client(self.state.primary, chain_id=self.state.chain_id,
                                       client_id=client_id))  # fmt: skip
 
     def create_oauth2_request(self, request: StarletteOAuth2Request) -> StarletteOAuth2Request:
@@ -239,7 +239,7 @@ class OAuthServer(AuthorizationServer):
             family = secrets.token_hex(16)
         refresh = token.get("refresh_token")
         self.wait(store.add_token(
-            self.state.db, chain_id=self.state.chain_id, token_id=claims["jti"],
+            self.state.primary, chain_id=self.state.chain_id, token_id=claims["jti"],
             client_id=request.client.client_id,
             address=None if request.user is None else request.user.address,
             scope=token["scope"], family=family,
@@ -250,7 +250,7 @@ class OAuthServer(AuthorizationServer):
 
     def find_token(self, token_string: str, hint: str | None) -> IssuedToken | None:
         """An issued token by its access token (a JWT of ours) or its refresh token."""
-        db = self.state.db
+        db = self.state.primary
         if hint != "refresh_token":
             try:
                 claims = jwt.decode(token_string, self.state.jwt_key, algorithms=[tokens.ALGORITHM],

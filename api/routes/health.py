@@ -8,6 +8,7 @@ from api.deps import State
 from api.models.status import ChainStatus
 from api.problems import Problem
 from api.queries.status import chain_status
+from api.replica import replica_lag
 
 router = APIRouter(tags=["status"])
 
@@ -26,9 +27,17 @@ async def readyz(state: State) -> dict[str, object]:
     if head is None:
         raise Problem(503, "the indexer has not committed a block yet", "not-ready")
     lag = head.chain_head - head.block_number
-    if lag > state.settings.ready_max_lag_blocks:
+    most = state.settings.ready_max_lag_blocks
+    if lag > most:
         raise Problem(503, f"the index is {lag} blocks behind the chain head", "not-ready")
-    return {"status": "ready", "indexed_block": head.block_number, "lag_blocks": lag}
+    behind = await replica_lag(state.db, state.primary, chain_id=state.chain_id,
+                               block_number=head.block_number)  # fmt: skip
+    if behind is None:
+        return {"status": "ready", "indexed_block": head.block_number, "lag_blocks": lag}
+    if behind > most:
+        raise Problem(503, f"the read replica is {behind} blocks behind the primary", "not-ready")
+    return {"status": "ready", "indexed_block": head.block_number, "lag_blocks": lag,
+            "replica_lag_blocks": behind}  # fmt: skip
 
 
 @router.get("/status", summary="Chain head, indexed head, lag and the last reorg")

@@ -71,7 +71,7 @@ async def my_history(
 
 @router.get("/preferences", summary="The signed-in account's preferences (scope read:portfolio)")
 async def get_preferences(state: State, claims: PortfolioReader) -> Preferences:
-    return await preferences_of(state.db, address=claims.address)
+    return await preferences_of(state.primary, address=claims.address)
 
 
 @router.put("/preferences", summary="Replace the account's preferences (scope write:preferences)")
@@ -88,7 +88,7 @@ async def put_preferences(
         names = ", ".join(str(asset) for asset in missing)
         raise Problem(422, f"watchlist: no asset {names} on chain {state.chain_id}",
                       "invalid-request")  # fmt: skip
-    return await save_preferences(state.db, address=claims.address, preferences=body)
+    return await save_preferences(state.primary, address=claims.address, preferences=body)
 
 
 @router.get(
@@ -98,4 +98,4 @@ async def put_preferences(
 async def statement_grants(state: State, claims: SignedIn) -> list[StatementGrant]:
     """Each account that names the signed-in address among its `statement_viewers`, by address
     (at most 1,000)."""
-    return await statement_grants_to(state.db, reader=claims.address)
+    return await statement_grants_to(state.primary, reader=claims.address)

@@ -94,7 +94,7 @@ async def post_reading(body: ReadingIn, state: State, response: Response) -> Met
         raise Problem(422, f"the period ends in the future ({format_time(body.period_end)}; the "
                       f"chain's clock reads {format_time(now)})", "invalid-period")  # fmt: skip
     stored = await store_reading(
-        state.db, chain_id=state.chain_id, asset_id=body.asset_id, meter=body.meter,
+        state.primary, chain_id=state.chain_id, asset_id=body.asset_id, meter=body.meter,
         period_start=body.period_start, period_end=body.period_end, energy_wh=body.energy_wh,
         signature="0x" + body.signature[2:].lower(),
     )  # fmt: skip

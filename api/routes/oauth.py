@@ -173,7 +173,7 @@ async def consent(request: Request, state: State, server: Server, claims: Signed
         answer: Answer = server.create_authorization_response(oauth, grant_user=holder,
                                                               grant=grant)  # fmt: skip
         if holder is not None and answer.location and "code=" in answer.location:
-            server.wait(store.record_grant(state.db, chain_id=state.chain_id,
+            server.wait(store.record_grant(state.primary, chain_id=state.chain_id,
                                            address=holder.address, client_id=grant.client.client_id,
                                            scope=grant.request.scope))  # fmt: skip
         return answer
@@ -228,7 +228,7 @@ async def introspect(request: Request, state: State, server: Server) -> Response
 
 async def platform_admin(state: State, claims: SignedIn) -> tokens.Claims:
     """The signed-in holder of the registry's DEFAULT_ADMIN_ROLE (as indexed); 403 else."""
-    if not await store.is_platform_admin(state.db, chain_id=state.chain_id,
+    if not await store.is_platform_admin(state.primary, chain_id=state.chain_id,
                                          address=claims.address):  # fmt: skip
         raise Problem(403, "only a platform admin (the AssetRegistry's DEFAULT_ADMIN_ROLE)"
                       " registers and revokes OAuth clients", "forbidden")  # fmt: skip
@@ -279,9 +279,9 @@ async def register_client(state: State, admin: Admin, body: ClientIn) -> ClientC
         rate_limit_per_minute=body.rate_limit_per_minute
         or state.settings.oauth_client_rate_limit_per_minute,
     )  # fmt: skip
-    await store.add_client(state.db, chain_id=state.chain_id, client=client,
+    await store.add_client(state.primary, chain_id=state.chain_id, client=client,
                            created_by=admin.address)  # fmt: skip
-    row = next(r for r in await store.clients(state.db, chain_id=state.chain_id)
+    row = next(r for r in await store.clients(state.primary, chain_id=state.chain_id)
                if r["client_id"] == client.client_id)  # fmt: skip
     return ClientCreated(**_client_out(row).model_dump(), client_secret=secret)
 
@@ -289,13 +289,13 @@ async def register_client(state: State, admin: Admin, body: ClientIn) -> ClientC
 @router.get("/oauth/clients", summary="Every registered client (platform admins)",
             responses=UNAUTHORIZED)  # fmt: skip
 async def list_clients(state: State, admin: Admin) -> list[ClientOut]:
-    return [_client_out(row) for row in await store.clients(state.db, chain_id=state.chain_id)]
+    return [_client_out(row) for row in await store.clients(state.primary, chain_id=state.chain_id)]
 
 
 @router.delete("/oauth/clients/{client_id}", status_code=204, responses=UNAUTHORIZED,
                summary="Revoke a client and every token issued to it (platform admins)")  # fmt: skip
 async def revoke_client(state: State, admin: Admin, client_id: ClientId) -> Response:
-    if not await store.revoke_client(state.db, chain_id=state.chain_id, client_id=client_id):
+    if not await store.revoke_client(state.primary, chain_id=state.chain_id, client_id=client_id):
         raise Problem(404, f"no client {client_id} to revoke", "not-found")
     return Response(status_code=204)
 
@@ -306,7 +306,7 @@ async def revoke_client(state: State, admin: Admin, client_id: ClientId) -> Resp
 @router.get("/me/apps", tags=["me"], responses=UNAUTHORIZED,
             summary="The apps the signed-in holder authorised, with scopes and last use")  # fmt: skip
 async def my_apps(state: State, claims: SignedIn) -> list[AuthorizedApp]:
-    rows = await store.grants(state.db, chain_id=state.chain_id, address=claims.address)
+    rows = await store.grants(state.primary, chain_id=state.chain_id, address=claims.address)
     return [AuthorizedApp(client_id=r["client_id"], name=r["name"], scopes=r["scope"].split(),
                           granted_at=r["granted_at"], last_used_at=r["last_used_at"])
             for r in rows]  # fmt: skip
@@ -315,7 +315,7 @@ async def my_apps(state: State, claims: SignedIn) -> list[AuthorizedApp]:
 @router.delete("/me/apps/{client_id}", tags=["me"], status_code=204, responses=UNAUTHORIZED,
                summary="Revoke an app: its tokens for the holder stop working at once")  # fmt: skip
 async def revoke_app(state: State, claims: SignedIn, client_id: ClientId) -> Response:
-    if not await store.revoke_grant(state.db, chain_id=state.chain_id, address=claims.address,
+    if not await store.revoke_grant(state.primary, chain_id=state.chain_id, address=claims.address,
                                     client_id=client_id):  # fmt: skip
         raise Problem(404, f"the app {client_id} holds no authorisation of yours", "not-found")
     return Response(status_code=204)

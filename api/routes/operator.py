@@ -74,7 +74,7 @@ async def readings(
             after = (int(key[0]), str(key[1]), int(key[2]))
         except (InvalidCursor, ValueError) as error:
             raise Problem(400, str(error), "invalid-cursor") from error
-    rows = await pending_readings(state.db, chain_id=state.chain_id, operator=claims.address,
+    rows = await pending_readings(state.primary, chain_id=state.chain_id, operator=claims.address,
                                   asset_id=only, after=after, limit=paging.limit)  # fmt: skip
     return page_of(CURSOR, rows, paging.limit,
                    lambda r: (r.asset_id, r.meter, r.period_start))  # fmt: skip

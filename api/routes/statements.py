@@ -102,7 +102,7 @@ async def statement(
     (`PUT /me/preferences`). Every figure and line is defined in
     docs/architecture/api/statements.md; every line names its block, log index and transaction.
     """
-    if not await may_read_statements(state.db, owner=address, reader=claims.address):
+    if not await may_read_statements(state.primary, owner=address, reader=claims.address):
         raise Problem(403, f"only {address} itself, or an address it lists in the"
                       " statement_viewers of its preferences, may read its statements; the"
                       f" signed-in {claims.address} is neither", "forbidden")  # fmt: skip

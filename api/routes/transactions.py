@@ -200,7 +200,7 @@ async def deposit_revenue(body: DepositRequest, state: State, credentials: Beare
 )
 async def submit_reading(body: SubmitReadingRequest, state: State, credentials: Bearer) -> Prepared:  # fmt: skip
     """The reading is one `POST /meters/readings` stored, named by its meter and start."""
-    reading = await stored_reading(state.db, chain_id=state.chain_id, meter=body.meter,
+    reading = await stored_reading(state.primary, chain_id=state.chain_id, meter=body.meter,
                                    period_start=body.period_start)  # fmt: skip
     if reading is None:
         raise Problem(404, "no stored reading of this meter starts then", "not-found")

@@ -20,7 +20,10 @@ Protocol (message shapes in `api.models.feeds`):
    publish), you get `{"type": "resync", "reason", "head"}`: refetch your state from the REST
    reads as of `head` or later, and carry on. More than `ws_resume_limit` events to replay is an
    error (`resume-too-far`): read them from `GET /events` and subscribe again from the last one.
-   `resume_from` is accepted on a connection's first subscribe only.
+   `resume_from` is accepted on a connection's first subscribe only. When the API reads from a
+   replica that has not yet replayed what the live stream already passed (`api.replica`), the
+   server waits for it (`API_REPLICA_WAIT_SECONDS`), then, if it is still behind, answers
+   `resume-later`: subscribe again with the same `resume_from` a moment later.
 3. `{"op": "unsubscribe", "topics": [...]}` and `{"op": "ping"}` (answered by `pong`). The server
    sends `{"type": "heartbeat"}` after `ws_heartbeat_seconds` of silence.
 
@@ -47,6 +50,7 @@ from api.feeds.hub import Connection, Hub, event_body, event_text, head_text
 from api.feeds.resume import removed_since
 from api.models.feeds import ClientMessage, Ping, Position, Subscribe, Unsubscribe
 from api.queries.feeds import MAX_LOG_INDEX, TooFarBehind, snapshot
+from api.replica import ReplicaBehind, caught_up
 
 router = APIRouter(tags=["feeds"])
 REQUESTS: TypeAdapter[Subscribe | Unsubscribe | Ping] = TypeAdapter(ClientMessage)
@@ -162,6 +166,15 @@ async def _resume(hub: Hub, connection: Connection, names: set[str], position: P
     connection.buffer = []
     hub.subscribe(connection, names)
     since = hub.seq
+    try:  # the snapshot below must hold every commit the hub had received by `since`
+        await caught_up(state.db, state.primary, timeout=settings.replica_wait_seconds)
+    except ReplicaBehind as error:
+        hub.unsubscribe(connection, names)
+        connection.buffer = None
+        connection.subscribed_once = False
+        connection.reply(_error("resume-later", f"{error.reason}: subscribe again with the same"
+                                " resume_from in a moment"))  # fmt: skip
+        return
 
     def keep(event: dict[str, Any]) -> str | None:
         return topics.first_match(event, hub.contracts, names)
