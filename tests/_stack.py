@@ -65,6 +65,16 @@ def head(url: str) -> int:
     return int(rpc(url, "eth_blockNumber"), 16)
 
 
+def receipt(url: str, tx_hash: str, timeout: float = 10) -> dict[str, Any]:
+    """A transaction's receipt once the node has one (anvil may answer the send before it mines)."""
+    deadline = time.monotonic() + timeout
+    while (found := rpc(url, "eth_getTransactionReceipt", tx_hash)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no receipt for {tx_hash} after {timeout} s")
+        time.sleep(0.02)
+    return dict(found)
+
+
 class Anvil:
     """An anvil process of the test's own on a free port, with 40 funded test accounts."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import eth_abi
 import pytest
-from _stack import ROOT, Anvil, FaultyNode, rpc
+from _stack import ROOT, Anvil, FaultyNode, receipt, rpc
 from conftest import api_settings_for
 from eth_account import Account
 from eth_utils import keccak
@@ -33,11 +33,11 @@ class LocalChain:
             "contractTypes"]["MockStablecoin"]["deploymentBytecode"]["bytecode"]  # fmt: skip
         deployer = rpc(self.url, "eth_accounts")[0]
         tx = rpc(self.url, "eth_sendTransaction", {"from": deployer, "data": bytecode})
-        receipt = rpc(self.url, "eth_getTransactionReceipt", tx)
-        self.token = receipt["contractAddress"]
+        mined = receipt(self.url, tx)
+        self.token = mined["contractAddress"]
         self.deployments = folder
         (folder / "31337.json").write_text(json.dumps({"chain_id": 31337, "contracts": {
-            "MockStablecoin": {"address": self.token, "block": int(receipt["blockNumber"], 16)},
+            "MockStablecoin": {"address": self.token, "block": int(mined["blockNumber"], 16)},
         }}))  # fmt: skip
 
     def balance(self, address: str) -> int:
