@@ -26,6 +26,7 @@ CONTRACT_TYPES = {
     "sale": "PrimarySale",
     "oracle": "ProductionOracle",
     "market": "ShareMarket",
+    "certificates": "EnergyCertificates",
     "share_token": "ShareToken",
     "governor": "AssetGovernor",
     "timelock": "AssetTimelock",
@@ -164,6 +165,8 @@ def _signed(value: int) -> int:
 def _word_source(kind: str, text: str, offset: int) -> str | None:
     """Python source decoding the 64-hex-digit word at `offset` of the string named `text`."""
     end = offset + 64
+    if kind.endswith("]"):  # arrays are dynamic: not one word
+        return None
     if kind == "address":
         return f'"0x" + {text}[{offset + 24}:{end}]'
     if kind == "bool":

@@ -40,6 +40,8 @@ COMPARED = (
     "raw_logs", "contracts", "assets", "holders", "meters", "listings", "proposals",
     "identities", "roles", "platform", "payment_tokens", "purchases", "refunds",
     "revenue_deposits", "revenue_claims", "production_reports", "votes", "fills",
+    "share_snapshots", "certificate_balances", "certificate_issuances", "certificate_claims",
+    "certificate_retirements",
 )  # fmt: skip
 
 
