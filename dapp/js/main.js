@@ -1,6 +1,8 @@
-// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/operator), views, actions and live updates.
+// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/certificates, #/retirement/<id>, #/operator),
+// views, actions and live updates.
 
 import * as api from "./api.js";
+import { certificatesScreen, retirementScreen } from "./certificates.js";
 import { follow } from "./feed.js";
 import { date, energy, esc, percent, power, short, toBase, units, whole } from "./format.js";
 import { productionChart } from "./chart.js";
@@ -342,11 +344,15 @@ async function route() {
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
   const asset = hash.match(/^#\/asset\/(\d+)$/);
+  const proof = hash.match(/^#\/retirement\/(\d+)$/);
+  const screen = { main, run, live, notice };
   render = asset ? () => assetScreen(asset[1])
+    : proof ? () => retirementScreen(screen, proof[1])
+    : hash === "#/certificates" ? () => certificatesScreen(screen)
     : hash === "#/portfolio" ? portfolioScreen
     : hash === "#/operator" ? operatorScreen
     : assetsScreen;
-  if (!asset && hash !== "#/portfolio") live(["blocks"]);
+  if (!asset && !proof && hash !== "#/portfolio" && hash !== "#/certificates") live(["blocks"]);
   try {
     await render();
   } catch (error) {

@@ -122,4 +122,5 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
                                                      "failure.png", "voted.png", "operator.png",
                                                      "bought-phone.png", "faucet.png",
                                                      "docs-docs.png", "docs-redoc.png",
-                                                     "docs-graphql.png"}  # fmt: skip
+                                                     "docs-graphql.png", "certificates.png",
+                                                     "certificate-proof.png"}  # fmt: skip
