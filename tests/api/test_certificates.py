@@ -5,6 +5,7 @@ signed and sent like a wallet would, and the feed's topics for retirements."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,10 @@ from eth_abi import encode
 from eth_utils import keccak
 from fastapi.testclient import TestClient
 
+from api.db import Database
 from api.feeds.topics import RETIREMENTS, event_topics, parse
+from api.models.certificates import CertificateYearFigures
+from api.queries.certificates import certificate_figures
 
 __all__ = ["sandbox"]  # the fixture, imported for the tests below
 SOLAR = 1
@@ -179,3 +183,31 @@ def test_the_feed_announces_retirements_under_their_own_topic_and_their_asset() 
     claimed = dict(retired, event="CertificatesClaimed")
     assert RETIREMENTS not in event_topics(claimed, contracts)
     assert parse("retirements") == RETIREMENTS
+
+
+def test_the_statements_figures_add_up_to_the_accounts_certificates(
+    client: TestClient, demo_index: tuple[str, str], index: Any
+) -> None:
+    """`certificate_figures` (what the yearly statement shows) over all time equals the account's
+    certificates, and an empty period has no figure."""
+    [(retirer,)] = index("SELECT account FROM certificate_retirements WHERE asset_id = %s", SOLAR)
+    body = client.get(f"/accounts/{retirer}/certificates").json()
+
+    async def figures(start: int, end: int) -> list[CertificateYearFigures]:
+        db = Database(demo_index[0])
+        await db.open()
+        try:
+            return await certificate_figures(
+                db, chain_id=31337, account=retirer, start=start, end=end
+            )
+        finally:
+            await db.close()
+
+    everything = {f.asset_id: f for f in asyncio.run(figures(0, 2**62))}
+    solar = everything[SOLAR]
+    held = [h for h in body["holdings"] if h["asset_id"] == str(SOLAR)]
+    assert solar.claimed_wh == sum(int(h["claimed_wh"]) for h in held) > 0
+    assert solar.retired_wh == sum(int(h["retired_wh"]) for h in held) > 0
+    assert solar.attributed_wh >= solar.claimed_wh
+    assert len(solar.retirement_txs) == 1 and solar.claim_txs
+    assert asyncio.run(figures(0, 1)) == []
