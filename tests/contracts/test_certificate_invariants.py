@@ -44,7 +44,7 @@ ENERGIES = st.one_of(
     st.sampled_from([0, 1, 2, 7_922, 7_923, 7_924, 10**6 + 1]), st.integers(0, 10**12)
 )
 MACHINE_SETTINGS = settings(
-    max_examples=fuzz_examples(4),
+    max_examples=fuzz_examples(6),
     stateful_step_count=12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
