@@ -125,7 +125,7 @@ unit: install ## The unit layer alone: pure logic, no anvil, PostgreSQL or Redis
 FUZZ_EXAMPLES ?= 200
 fuzz: install compile ## The contracts' property and invariant tests with FUZZ_EXAMPLES (200) examples each
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ape test tests/contracts/test_invariants.py \
-		tests/contracts/test_invariants_hardening.py $(ARGS)
+		tests/contracts/test_invariants_hardening.py tests/contracts/test_certificate_invariants.py $(ARGS)
 
 run: install compile ## anvil, deploy + demo on a new chain, indexer and API on embedded PostgreSQL/Redis
 	$(VENV)/bin/python -m launcher $(ARGS)

@@ -6,6 +6,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 import {IAssetRegistry} from "./interfaces/IAssetRegistry.sol";
+import {IEnergyCertificates} from "./interfaces/IEnergyCertificates.sol";
 import {IProductionOracle} from "./interfaces/IProductionOracle.sol";
 
 /// @title ProductionOracle
@@ -20,6 +21,7 @@ contract ProductionOracle is IProductionOracle, EIP712 {
     /// @notice The platform registry, which holds the meter admin role.
     IAssetRegistry public immutable registry;
     bytes32 private immutable _meterAdminRole;
+    IEnergyCertificates private immutable _certificates;
 
     uint256 private _reportCount;
     mapping(uint256 reportId => Reading) private _reports;
@@ -29,9 +31,14 @@ contract ProductionOracle is IProductionOracle, EIP712 {
 
     /// @param registry_ The platform registry.
     /// @param meterAdminRole The registry role allowed to register meters.
-    constructor(IAssetRegistry registry_, bytes32 meterAdminRole) EIP712("EnergyProductionOracle", "1") {
+    /// @param certificates The energy certificates contract, which certifies every accepted report.
+    constructor(IAssetRegistry registry_, bytes32 meterAdminRole, IEnergyCertificates certificates)
+        EIP712("EnergyProductionOracle", "1")
+    {
+        if (address(certificates) == address(0)) revert OracleZeroCertificates();
         registry = registry_;
         _meterAdminRole = meterAdminRole;
+        _certificates = certificates;
     }
 
     /// @inheritdoc IProductionOracle
@@ -82,6 +89,13 @@ contract ProductionOracle is IProductionOracle, EIP712 {
         emit ProductionReported(
             reportId, reading.assetId, meter, reading.periodStart, reading.periodEnd, reading.energyWh, total
         );
+        // The report's energy becomes certificates for the asset's holders of this moment.
+        _certificates.issue(reportId, reading.assetId, reading.periodStart, reading.periodEnd, reading.energyWh);
+    }
+
+    /// @inheritdoc IProductionOracle
+    function energyCertificates() external view returns (IEnergyCertificates) {
+        return _certificates;
     }
 
     /// @inheritdoc IProductionOracle

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
 import {ERC20PermitUpgradeable} from
@@ -26,6 +27,12 @@ import {AssetTypes} from "./libraries/AssetTypes.sol";
 /// `(perShare * balance + correction) / 2**128 - claimed`; every balance change adjusts the correction
 /// by `perShare * value` *before* the balance moves, so shares carry no revenue deposited before their
 /// holder got them. The accumulator sees every balance, delegated or not.
+///
+/// Balance snapshots (for energy certificates): the certificates contract takes a snapshot when a
+/// production report is accepted. The first balance change of an account after a snapshot records the
+/// balance it had before the change, keyed by that snapshot's id (ERC20Snapshot style), so each account
+/// pays one checkpoint per report that its balance outlives, and reading a past balance is a binary
+/// search over that account's own checkpoints, whatever the number of holders.
 contract ShareToken is
     IShareToken,
     ERC20Upgradeable,
@@ -36,6 +43,7 @@ contract ShareToken is
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
+    using Checkpoints for Checkpoints.Trace208;
 
     uint256 private constant MAGNITUDE = 2 ** 128;
     uint256 private constant BPS = 10_000;
@@ -57,6 +65,10 @@ contract ShareToken is
     mapping(address account => uint256) private _claimed;
     mapping(uint256 reportId => bool) private _reportPaid;
     mapping(address account => bool) private _abstains;
+    uint48 private _snapshotId;
+    // Written through storage pointers (Checkpoints.push), which Slither does not follow.
+    // slither-disable-next-line uninitialized-state
+    mapping(address account => Checkpoints.Trace208) private _balanceSnapshots;
 
     modifier onlyPrimarySale() {
         if (msg.sender != _primarySale) revert ShareNotPrimarySale(msg.sender);
@@ -129,6 +141,29 @@ contract ShareToken is
         if (fee != 0) token.safeTransferFrom(msg.sender, registry.feeRecipient(), fee);
         if (reserve != 0) token.safeTransferFrom(msg.sender, record.contracts.timelock, reserve);
         emit RevenueDeposited(depositId, msg.sender, productionReportId, amount, fee, reserve, distributed, perShare);
+    }
+
+    /// @inheritdoc IShareToken
+    function snapshot() external {
+        IProductionOracle oracle = IProductionOracle(_registry.productionOracle());
+        if (msg.sender != address(oracle.energyCertificates())) revert ShareNotCertificates(msg.sender);
+        uint48 snapshotId = _snapshotId + 1;
+        _snapshotId = snapshotId;
+        emit SnapshotTaken(snapshotId);
+    }
+
+    /// @inheritdoc IShareToken
+    function balanceOfAt(address account, uint48 snapshotId) external view returns (uint256) {
+        if (snapshotId == 0 || snapshotId > _snapshotId) revert ShareUnknownSnapshot(snapshotId);
+        Checkpoints.Trace208 storage history = _balanceSnapshots[account];
+        // No checkpoint at or after the snapshot: the balance has not changed since.
+        if (_lastSnapshotKept(history) < snapshotId) return balanceOf(account);
+        return history.lowerLookup(snapshotId);
+    }
+
+    /// @inheritdoc IShareToken
+    function currentSnapshotId() external view returns (uint48) {
+        return _snapshotId;
     }
 
     /// @inheritdoc IShareToken
@@ -233,6 +268,11 @@ contract ShareToken is
             }
             if (delegates(to) == address(0) && !_abstains[to]) _delegate(to, to);
         }
+        uint48 snapshotId = _snapshotId;
+        if (snapshotId != 0) {
+            _recordSnapshotBalance(from, snapshotId);
+            _recordSnapshotBalance(to, snapshotId);
+        }
         uint256 perShare = _magnifiedRevenuePerShare;
         if (perShare != 0) {
             int256 correction = (perShare * value).toInt256();
@@ -252,6 +292,24 @@ contract ShareToken is
         }
         _abstains[account] = delegatee == address(0);
         super._delegate(account, delegatee);
+    }
+
+    /// @dev Before an account's first balance change after snapshot `snapshotId`, keeps the balance it
+    /// had at that snapshot (the mint and burn address 0 has none).
+    function _recordSnapshotBalance(address account, uint48 snapshotId) private {
+        if (account == address(0)) return;
+        Checkpoints.Trace208 storage history = _balanceSnapshots[account];
+        if (_lastSnapshotKept(history) == snapshotId) return;
+        // The balance fits: ERC20Votes caps the total supply at 2**208 - 1. push's return values
+        // (the previous and new latest values) are not needed.
+        // slither-disable-next-line unused-return
+        history.push(snapshotId, uint208(balanceOf(account)));
+    }
+
+    /// @dev The snapshot id of an account's last kept balance, or 0 when none was kept.
+    function _lastSnapshotKept(Checkpoints.Trace208 storage history) private view returns (uint48) {
+        uint256 count = history.length();
+        return count == 0 ? 0 : history.at(uint32(count - 1))._key;
     }
 
     /// @dev Pays `recipient` everything `account` is owed.

@@ -18,8 +18,8 @@ SUPPORT = ("against", "for", "abstain")
 Handler = Callable[[Projection, Event], None]
 # The one handler registry: by contract kind, then event name (what `indexer.batch` looks up).
 HANDLERS: dict[str, dict[str, Handler]] = {
-    kind: {} for kind in ("registry", "identity", "sale", "oracle", "market", "share_token",
-                          "governor", "timelock")
+    kind: {} for kind in ("registry", "identity", "sale", "oracle", "market", "certificates",
+                          "share_token", "governor", "timelock")
 }  # fmt: skip
 
 
@@ -253,6 +253,71 @@ def production_reported(p: Projection, e: Event) -> None:
              energy_wh=a["energyWh"], asset_total_wh=a["assetTotalWh"])  # fmt: skip
 
 
+# -- energy certificates -----------------------------------------------------------------------
+
+
+def vintage_of(token_id: int) -> tuple[int, int, int]:
+    """A certificate token id's asset and production period (start, end), as the contract packs them."""
+    return token_id >> 128, (token_id >> 64) & (2**64 - 1), token_id & (2**64 - 1)
+
+
+def _certificate_balance(p: Projection, e: Event, token_id: int, account: str) -> dict:
+    asset_id, start, end = vintage_of(token_id)
+    row = p.get_or_create("certificate_balances", (token_id, account), asset_id=asset_id,
+                          period_start=start, period_end=end, updated_block=e.block_number)  # fmt: skip
+    row["updated_block"] = e.block_number
+    return row
+
+
+@on("certificates", "CertificatesIssued")
+def certificates_issued(p: Projection, e: Event) -> None:
+    a = e.args
+    _asset(p, a["assetId"], e)["certified_wh"] = a["assetCertifiedWh"]
+    p.append("certificate_issuances", e, report_id=a["reportId"], asset_id=a["assetId"],
+             token_id=a["id"], period_start=a["periodStart"], period_end=a["periodEnd"],
+             energy_wh=a["energyWh"], supply=a["supply"], snapshot_id=a["snapshotId"],
+             asset_certified_wh=a["assetCertifiedWh"])  # fmt: skip
+
+
+@on("certificates", "CertificatesClaimed")
+def certificates_claimed(p: Projection, e: Event) -> None:
+    """A claim; the ERC-1155 mint that follows moves the balance."""
+    a = e.args
+    asset_id = vintage_of(a["id"])[0]
+    _certificate_balance(p, e, a["id"], a["account"])["claimed"] += a["energyWh"]
+    _asset(p, asset_id, e)["certificates_claimed_wh"] += a["energyWh"]
+    p.append("certificate_claims", e, report_id=a["reportId"], account=a["account"],
+             token_id=a["id"], asset_id=asset_id, energy_wh=a["energyWh"])  # fmt: skip
+
+
+@on("certificates", "TransferSingle", "TransferBatch")
+def certificates_moved(p: Projection, e: Event) -> None:
+    """ERC-1155 mints (claims), transfers and burns (retirements) move balances."""
+    a = e.args
+    if e.name == "TransferSingle":
+        moves = [(a["id"], a["value"])]
+    else:
+        moves = list(zip(a["ids"], a["values"], strict=True))
+    for token_id, value in moves:
+        if a["from"] != ZERO_ADDRESS:
+            _certificate_balance(p, e, token_id, a["from"])["balance"] -= value
+        if a["to"] != ZERO_ADDRESS:
+            _certificate_balance(p, e, token_id, a["to"])["balance"] += value
+
+
+@on("certificates", "CertificatesRetired")
+def certificates_retired(p: Projection, e: Event) -> None:
+    """A retirement (the burn before it moved the balance): the public proof."""
+    a = e.args
+    asset_id, start, end = vintage_of(a["id"])
+    _certificate_balance(p, e, a["id"], a["account"])["retired"] += a["energyWh"]
+    _asset(p, asset_id, e)["certificates_retired_wh"] += a["energyWh"]
+    p.append("certificate_retirements", e, retirement_id=a["retirementId"], account=a["account"],
+             token_id=a["id"], asset_id=asset_id, period_start=start, period_end=end,
+             energy_wh=a["energyWh"], beneficiary=a["beneficiary"], purpose=a["purpose"],
+             location=a["location"], claim_hash=a["claimHash"])  # fmt: skip
+
+
 # -- share market ------------------------------------------------------------------------------
 
 
@@ -377,6 +442,7 @@ def transfer(p: Projection, e: Event) -> None:
     value, sender, recipient, block = a["value"], a["from"], a["to"], e.block_number
     asset = _asset(p, e.asset_id, e)
     correction = asset["magnified_revenue_per_share"] * value
+    snapshot = asset["snapshot_id"]
     if sender == ZERO_ADDRESS:
         asset["total_supply"] += value
     else:
@@ -384,6 +450,8 @@ def transfer(p: Projection, e: Event) -> None:
         if row["energy_settled"] != asset["report_count"]:
             settle_energy(p, asset, row)
         before = row["balance"]
+        if snapshot != row["snapshot_id"]:
+            _keep_snapshot_balance(p, e.address, sender, row, snapshot, block)
         row["balance"] = before - value
         row["correction"] += correction
         row["updated_block"] = block
@@ -396,11 +464,23 @@ def transfer(p: Projection, e: Event) -> None:
         if row["energy_settled"] != asset["report_count"]:
             settle_energy(p, asset, row)
         before = row["balance"]
+        if snapshot != row["snapshot_id"]:
+            _keep_snapshot_balance(p, e.address, recipient, row, snapshot, block)
         row["balance"] = before + value
         row["correction"] -= correction
         row["updated_block"] = block
         if not before and value:
             asset["holder_count"] += 1
+
+
+def _keep_snapshot_balance(p: Projection, token: str, account: str, holder: dict, snapshot: int,
+                           block: int) -> None:  # fmt: skip
+    """Before a holder's first balance change after the token's snapshot `snapshot`, keeps the
+    balance it had then, as the share token itself does (`balanceOfAt`): the certificates of the
+    report that took the snapshot are owed on it."""
+    p.create("share_snapshots", (token, account, snapshot), asset_id=holder["asset_id"],
+             balance=holder["balance"], updated_block=block)  # fmt: skip
+    holder["snapshot_id"] = snapshot
 
 
 class TransferRun:
@@ -444,6 +524,7 @@ class TransferRun:
             asset["updated_block"] = last_block
             asset["total_supply"] += supply
             per_share = asset["magnified_revenue_per_share"]
+            snapshot = asset["snapshot_id"]  # no snapshot is taken inside a run (it has a handler)
             for account, (amount, first_block, block) in accounts.items():
                 row = p.get("holders", (token, account)) or p.create(
                     "holders", (token, account), asset_id=asset_id, first_block=first_block,
@@ -452,6 +533,8 @@ class TransferRun:
                 if row["energy_settled"] != asset["report_count"]:
                     settle_energy(p, asset, row)
                 before = row["balance"]
+                if snapshot != row["snapshot_id"]:
+                    _keep_snapshot_balance(p, token, account, row, snapshot, first_block)
                 row["balance"] = after = before + amount
                 row["correction"] -= per_share * amount
                 row["updated_block"] = block
@@ -494,6 +577,12 @@ def revenue_claimed(p: Projection, e: Event) -> None:
     p.append("revenue_claims", e, asset_id=e.asset_id, token=e.address, account=a["account"],
              recipient=a["recipient"], amount=a["amount"],
              total_claimed=a["totalClaimed"])  # fmt: skip
+
+
+@on("share_token", "SnapshotTaken")
+def snapshot_taken(p: Projection, e: Event) -> None:
+    """A report was accepted: later balance changes keep the balances of this moment."""
+    _asset(p, e.asset_id, e)["snapshot_id"] = e.args["snapshotId"]
 
 
 @on("share_token", "TransfersActivated")

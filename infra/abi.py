@@ -26,6 +26,7 @@ CONTRACT_TYPES = {
     "sale": "PrimarySale",
     "oracle": "ProductionOracle",
     "market": "ShareMarket",
+    "certificates": "EnergyCertificates",
     "share_token": "ShareToken",
     "governor": "AssetGovernor",
     "timelock": "AssetTimelock",

@@ -68,6 +68,7 @@ class Platform:
     sale: ContractInstance
     oracle: ContractInstance
     market: ContractInstance
+    certificates: ContractInstance
     stablecoin: ContractInstance | None
 
     def contracts(self) -> dict[str, ContractInstance]:
@@ -78,6 +79,7 @@ class Platform:
             "PrimarySale": self.sale,
             "ProductionOracle": self.oracle,
             "ShareMarket": self.market,
+            "EnergyCertificates": self.certificates,
         }
         if self.stablecoin is not None:
             named["MockStablecoin"] = self.stablecoin
@@ -131,7 +133,10 @@ def deploy_platform(
         project.AssetRegistry, deployer, admin_transfer_delay, identity, implementations
     )
     sale = deployer.deploy(project.PrimarySale, registry)
-    oracle = deployer.deploy(project.ProductionOracle, registry, role(registry, METER_ADMIN_ROLE))
+    certificates = deployer.deploy(project.EnergyCertificates, registry, "")
+    oracle = deployer.deploy(
+        project.ProductionOracle, registry, role(registry, METER_ADMIN_ROLE), certificates
+    )
     market = deployer.deploy(project.ShareMarket, registry)
     registry.connectModules(sale, oracle, market, sender=deployer)
     for name in (OPERATOR_ROLE, METER_ADMIN_ROLE, PAUSER_ROLE):
@@ -140,7 +145,7 @@ def deploy_platform(
     stablecoin = deployer.deploy(project.MockStablecoin) if with_stablecoin else None
     if stablecoin is not None:
         registry.setPaymentTokenAllowed(stablecoin, True, sender=deployer)
-    return Platform(registry, identity, sale, oracle, market, stablecoin)
+    return Platform(registry, identity, sale, oracle, market, certificates, stablecoin)
 
 
 def asset_params(
@@ -315,5 +320,6 @@ def load_platform(chain_id: int) -> Platform | None:
         sale=project.PrimarySale.at(named["PrimarySale"]["address"]),
         oracle=project.ProductionOracle.at(named["ProductionOracle"]["address"]),
         market=project.ShareMarket.at(named["ShareMarket"]["address"]),
+        certificates=project.EnergyCertificates.at(named["EnergyCertificates"]["address"]),
         stablecoin=None if mock is None else project.MockStablecoin.at(mock["address"]),
     )

@@ -4,7 +4,8 @@ Deploys the platform (or reuses the one in deployments/<chain_id>.json when its 
 this chain), then tells a story through every contract: five primary sales (one misses its minimum
 and its buyers take refunds), meters reporting twelve months of seasonal production, monthly revenue
 deposits paying for those reports, holders claiming, share transfers, market listings (partial and
-full fills, a cancellation, an expiry) and proposals carried through voting and the timelock.
+full fills, a cancellation, an expiry), proposals carried through voting and the timelock, and
+energy certificates claimed, given and retired for named beneficiaries.
 
     ape run demo --network ethereum:local:foundry        # add `-v DEBUG` to see every transaction
 
@@ -189,6 +190,7 @@ class LiveAsset:
     meter_key: str = ""
     revenue: int = 0
     owners: dict[str, AccountAPI] = field(default_factory=dict)  # everyone who ever held shares
+    reports: list[int] = field(default_factory=list)  # its production reports, each certified
 
     def own(self, account: AccountAPI) -> None:
         self.owners[account.address] = account
@@ -487,6 +489,7 @@ def deposit_for_reading(
     )
     receipt = oracle.submitReading(reading, signature, sender=operator)
     report_id = oracle.ProductionReported.from_receipt(receipt)[0].reportId
+    live.reports.append(report_id)
     revenue = wh * live.plan.price_per_kwh // 1_000
     approve_once(story, operator, token)
     token.depositRevenue(revenue, report_id, sender=operator)
@@ -520,6 +523,64 @@ def gift(story: Story, key: str, shares: int) -> None:
     live.own(receiver)
     story.tally["transfers"] += 1
     say(f"{story.cast.name(giver)} gave {shares} {live.plan.symbol} to {story.cast.name(receiver)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Energy certificates: each report became certificates for the holders of that moment
+# ---------------------------------------------------------------------------------------------
+
+
+def claim_certificates(story: Story, key: str, count: int) -> None:
+    """The largest holders of an asset claim their part of every report so far."""
+    live, certificates = story.assets[key], story.platform.certificates
+    for owner, _ in holders(live)[:count]:
+        owed = {r: certificates.claimableOf(owner, r) for r in live.reports}
+        owed = {r: wh for r, wh in owed.items() if wh}
+        if not owed:
+            continue
+        certificates.claim(list(owed), sender=owner)
+        story.tally["certificate claims"] += 1
+        say(f"{story.cast.name(owner)} claimed {sum(owed.values()) / 1e6:,.2f} MWh of"
+            f" {live.plan.label} certificates ({len(owed)} vintages)")  # fmt: skip
+
+
+def vintage_of(story: Story, key: str, month: int) -> int:
+    """The certificate id of an asset's `month`-th report (from 1)."""
+    return int(story.platform.certificates.issuance(story.assets[key].reports[month - 1]).id)
+
+
+def give_certificates(story: Story, key: str, wh: int) -> None:
+    """The largest holder gives certificates of the first vintage to someone new to the asset."""
+    live, certificates = story.assets[key], story.platform.certificates
+    giver = holders(live)[0][0]
+    receiver = next(i for i in story.cast.investors if i.address not in live.owners)
+    vintage = vintage_of(story, key, 1)
+    certificates.safeTransferFrom(giver, receiver, vintage, wh, b"", sender=giver)
+    story.tally["certificate transfers"] += 1
+    say(f"{story.cast.name(giver)} gave {wh / 1e6:,.2f} MWh of {live.plan.label} certificates to"
+        f" {story.cast.name(receiver)}")  # fmt: skip
+
+
+RETIREMENTS = (  # (asset, holder rank, share of its first vintage, beneficiary, purpose, location)
+    ("solar", 0, 2, "Escola Básica n.º 1 de Évora", "2028 electricity consumption", "Évora, PT"),
+    ("wind", 0, 3, "Aarhus Bicycle Cooperative", "Workshop electricity, Q1 2028", "Aarhus, DK"),
+)
+
+
+def retire_certificates(story: Story) -> None:
+    """Holders retire certificates for a beneficiary: each retirement is a public proof."""
+    certificates = story.platform.certificates
+    for key, rank, fraction, beneficiary, purpose, location in RETIREMENTS:
+        live = story.assets[key]
+        holder = holders(live)[rank][0]
+        vintage = vintage_of(story, key, 1)
+        wh = certificates.balanceOf(holder, vintage) // fraction
+        if not wh:
+            continue
+        certificates.retire(vintage, wh, beneficiary, purpose, location, sender=holder)
+        story.tally["certificate retirements"] += 1
+        say(f"{story.cast.name(holder)} retired {wh / 1e6:,.2f} MWh of {live.plan.label}"
+            f" certificates for {beneficiary} (proof #{certificates.retirementCount()})")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,12 +721,17 @@ SCHEDULE: dict[int, list[Callable[[Story], None]]] = {
     1: [lambda story: gift(story, "solar", 250)],
     2: [open_listings],
     3: [lambda story: claims(story, CLAIM_CHANCE), finish_listings, late_refund],
-    4: [pay_contractor],
-    5: [battery_and_wind_listings],
+    4: [
+        pay_contractor,
+        lambda story: claim_certificates(story, "solar", 3),
+        lambda story: claim_certificates(story, "wind", 2),
+    ],
+    5: [battery_and_wind_listings, lambda story: give_certificates(story, "solar", 1_000_000)],
     6: [change_wind_operator, cancel_wind_listing, lambda story: claims(story, CLAIM_CHANCE)],
     7: [lambda story: gift(story, "wind", 120)],
     8: [release_hydro_reserve],
     9: [raise_solar_reserve, lambda story: claims(story, CLAIM_CHANCE)],
+    10: [retire_certificates],
     12: [lambda story: claims(story, YEAR_END_CLAIM_CHANCE)],
 }
 
@@ -702,6 +768,15 @@ def summarize(story: Story, started: float, first_block: int) -> None:
         f"{n['listings']} listings ({n['fills']} fills, {n['cancelled']} cancelled, "
         f"{n['expired']} expired), {n['proposals executed'] + n['proposals defeated']} proposals "
         f"({n['proposals executed']} executed, {n['proposals defeated']} defeated)"
+    )
+    certificates = story.platform.certificates
+    certified = sum(
+        certificates.certifiedEnergyOf(live.asset.asset_id) for live in story.assets.values()
+    )
+    click.echo(
+        f"Energy certificates: {certified / 1e6:,.0f} MWh certified, "
+        f"{n['certificate claims']} claims, {n['certificate transfers']} transfers, "
+        f"{n['certificate retirements']} retirements (proofs #1-#{certificates.retirementCount()})"
     )
     head, earned = chain.blocks.head, story.usdc.balanceOf
     fees = earned(story.cast.admin) - story.balances_before[story.cast.admin.address]

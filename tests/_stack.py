@@ -42,6 +42,8 @@ COMPARED = (
     "identities", "roles", "platform", "payment_tokens", "purchases", "refunds",
     "revenue_deposits", "revenue_claims", "production_reports", "votes", "fills", "energy_periods",
     "market_sellers",
+    "share_snapshots", "certificate_balances", "certificate_issuances", "certificate_claims",
+    "certificate_retirements",
 )  # fmt: skip
 
 

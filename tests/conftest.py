@@ -124,6 +124,12 @@ def oracle(platform: Platform) -> ContractInstance:
 
 
 @pytest.fixture(scope="session")
+def certificates(platform: Platform) -> ContractInstance:
+    """The energy certificates (ERC-1155), issued by the oracle for every accepted report."""
+    return platform.certificates
+
+
+@pytest.fixture(scope="session")
 def market(platform: Platform) -> ContractInstance:
     return platform.market
 
@@ -276,6 +282,7 @@ def _session_fixtures_first(
     sale: ContractInstance,
     oracle: ContractInstance,
     market: ContractInstance,
+    certificates: ContractInstance,
     identity: ContractInstance,
     usdc: ContractInstance,
     fund: Callable[..., None],

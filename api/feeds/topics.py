@@ -4,8 +4,10 @@
     events               every event
     market               events of the share market
     governance           events of the assets' governors and timelocks
-    asset:<id>           events naming the asset (an `assetId` argument) or emitted by its share
-                         token, governor or timelock
+    certificates         events of the energy certificates (issuance, claims, transfers, retirements)
+    retirements          certificate retirements only (`CertificatesRetired`: the public proofs)
+    asset:<id>           events naming the asset (an `assetId` argument, or a certificate id of
+                         its vintages) or emitted by its share token, governor or timelock
     account:<address>    events with the address anywhere in their arguments
 
 The same function decides for the live stream and for a replay from PostgreSQL, so a resumed
@@ -24,9 +26,13 @@ BLOCKS = "blocks"
 EVENTS = "events"
 MARKET = "market"
 GOVERNANCE = "governance"
-FIXED = frozenset({BLOCKS, EVENTS, MARKET, GOVERNANCE})
+CERTIFICATES = "certificates"
+RETIREMENTS = "retirements"
+FIXED = frozenset({BLOCKS, EVENTS, MARKET, GOVERNANCE, CERTIFICATES, RETIREMENTS})
 _ASSET_ID = re.compile(r"^(0|[1-9][0-9]{0,77})$")
-_KIND_TOPICS = {"market": MARKET, "governor": GOVERNANCE, "timelock": GOVERNANCE}
+_KIND_TOPICS = {
+    "market": MARKET, "governor": GOVERNANCE, "timelock": GOVERNANCE, "certificates": CERTIFICATES,
+}  # fmt: skip
 
 # Followed contracts: lowercase address -> (kind, asset id or None), as in the `contracts` table.
 Contracts = Mapping[str, tuple[str, int | None]]
@@ -55,8 +61,8 @@ def parse(topic: str) -> str:
         except ValueError as error:
             raise TopicError(f"bad address in {topic!r}: {error}") from error
     raise TopicError(
-        f"unknown topic {topic!r}: use blocks, events, market, governance, asset:<id> or"
-        " account:<address>"
+        f"unknown topic {topic!r}: use blocks, events, market, governance, certificates,"
+        " retirements, asset:<id> or account:<address>"
     )
 
 
@@ -70,6 +76,14 @@ def _addresses(value: Any, found: list[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             _addresses(item, found)
+
+
+def _certificate_ids(args: Any) -> list[int]:
+    """The certificate ids an event of the certificates contract names (`id` or `ids`)."""
+    if not isinstance(args, dict):
+        return []
+    ids = args.get("ids") if "ids" in args else [args["id"]] if "id" in args else []
+    return [int(i) for i in ids or []]
 
 
 def event_topics(event: Mapping[str, Any], contracts: Contracts) -> list[str]:
@@ -87,10 +101,16 @@ def event_topics(event: Mapping[str, Any], contracts: Contracts) -> list[str]:
         topics.append(f"asset:{int(named)}")
     if asset_id is not None and f"asset:{asset_id}" not in topics:
         topics.append(f"asset:{asset_id}")
+    if kind == "certificates":
+        for token_id in _certificate_ids(args):
+            if f"asset:{token_id >> 128}" not in topics:  # a certificate id packs its asset
+                topics.append(f"asset:{token_id >> 128}")
     accounts: list[str] = []
     _addresses(args, accounts)
     for account in dict.fromkeys(accounts):
         topics.append(f"account:{account}")
+    if event.get("event") == "CertificatesRetired":
+        topics.append(RETIREMENTS)
     group = _KIND_TOPICS.get(kind)
     if group is not None:
         topics.append(group)

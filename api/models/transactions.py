@@ -227,3 +227,28 @@ class ListingRef(BaseModel):
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.lower()
+
+
+class CertificateClaimRequest(TxRequest):
+    """Claims the sender's part of production reports as certificates."""
+
+    report_ids: list[Uint256In] | None = Field(
+        default=None,
+        max_length=100,
+        description="The reports to claim (at most 100); by default every report with something"
+        " left to claim for the sender (from the index).",
+    )
+
+
+class CertificateTransferRequest(TxRequest):
+    token_id: Uint256In = Field(description="The certificate's id (asset and vintage).")
+    to: AddressIn
+    energy_wh: Uint256In
+
+
+class CertificateRetireRequest(TxRequest):
+    token_id: Uint256In = Field(description="The certificate's id (asset and vintage).")
+    energy_wh: Uint256In
+    beneficiary: str = Field(min_length=1, max_length=200, description="Who consumed the energy.")
+    purpose: str = Field(default="", max_length=200, description="What for.")
+    location: str = Field(default="", max_length=200, description="Where it was consumed.")

@@ -25,6 +25,9 @@ from api.models.transactions import (
     ApproveSharesRequest,
     AssetRequest,
     BuyRequest,
+    CertificateClaimRequest,
+    CertificateRetireRequest,
+    CertificateTransferRequest,
     ClaimRequest,
     DelegateRequest,
     DepositRequest,
@@ -43,6 +46,7 @@ from api.problems import MEDIA_TYPE, Problem, ProblemDetail
 from api.queries.operator import stored_reading
 from api.state import AppState
 from api.transactions import actions
+from api.transactions import certificates as certificate_actions
 from api.transactions.build import Chain, Plan
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -98,6 +102,37 @@ async def buy(body: BuyRequest, state: State, credentials: Bearer) -> Prepared:
 )
 async def claim(body: ClaimRequest, state: State, credentials: Bearer) -> Prepared:
     return await _prepare(state, credentials, body, actions.claim)
+
+
+@router.post(
+    "/certificates/claim",
+    summary="Claim your energy certificates (your part of production reports)",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
+async def certificates_claim(body: CertificateClaimRequest, state: State,
+                             credentials: Bearer) -> Prepared:  # fmt: skip
+    """Without `report_ids`: every report you have something left to claim of (at most 100)."""
+    return await _prepare(state, credentials, body, certificate_actions.claim)
+
+
+@router.post(
+    "/certificates/transfer",
+    summary="Send energy certificates of one vintage to another account",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
+async def certificates_transfer(body: CertificateTransferRequest, state: State,
+                                credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, certificate_actions.transfer)
+
+
+@router.post(
+    "/certificates/retire",
+    summary="Retire energy certificates for a beneficiary (the public proof of consumption)",
+    openapi_extra=OPTIONAL_SIGN_IN,
+)
+async def certificates_retire(body: CertificateRetireRequest, state: State,
+                              credentials: Bearer) -> Prepared:  # fmt: skip
+    return await _prepare(state, credentials, body, certificate_actions.retire)
 
 
 @router.post(

@@ -134,7 +134,7 @@ def _load(path: str, stamp: int) -> Abis:
     manifest = json.loads(Path(path).read_text())
     types = manifest.get("contractTypes", {})
     needed = ("AssetRegistry", "PrimarySale", "ProductionOracle", "ShareMarket", "ShareToken",
-              "AssetGovernor", ERC20)  # fmt: skip
+              "AssetGovernor", "EnergyCertificates", ERC20)  # fmt: skip
     missing = [name for name in needed if name not in types]
     if missing:
         raise AbiError(f"{path} lacks contract types {', '.join(missing)}")

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IEnergyCertificates} from "./IEnergyCertificates.sol";
+
 /// @title IProductionOracle
 /// @notice Records the energy each asset produces. Each registered meter signs its readings as EIP-712
 /// typed data with its own key, so every reading can be traced to the device that made it; the asset's
 /// operator (or the meter itself) relays the signed reading on chain.
 /// @dev Each meter's periods must follow one another: a reading starting before the end of the meter's
 /// previous one is a duplicate or an overlap and is refused. Gaps are allowed and cannot be filled later.
-/// A meter's first period starts no earlier than its registration.
+/// A meter's first period starts no earlier than its registration (so a replacement meter never reports
+/// what the meter it replaces reported). Every accepted reading is certified in the same transaction by
+/// {IEnergyCertificates}.
 interface IProductionOracle {
     /// @notice A meter's signed statement of the energy produced over a period.
     /// @param assetId The asset the meter measures.
@@ -44,6 +48,8 @@ interface IProductionOracle {
     error OracleNotRelayer(address caller);
     /// @notice A meter address of zero.
     error OracleZeroMeter();
+    /// @notice The certificates contract's address is zero.
+    error OracleZeroCertificates();
 
     /// @notice A meter was registered for an asset.
     event MeterRegistered(address indexed meter, uint256 indexed assetId);
@@ -86,6 +92,9 @@ interface IProductionOracle {
 
     /// @notice Number of reports (the last id).
     function reportCount() external view returns (uint256);
+
+    /// @notice The energy certificates contract that certifies every accepted report.
+    function energyCertificates() external view returns (IEnergyCertificates);
 
     /// @notice The EIP-712 digest a meter signs for a reading.
     function readingDigest(Reading calldata reading) external view returns (bytes32);

@@ -40,6 +40,13 @@ interface IShareToken {
     /// market, the registry or the burn address 0x…dEaD).
     error ShareNotStranded(address holder);
 
+    /// @notice Only the energy certificates contract (named by the production oracle) takes snapshots.
+    error ShareNotCertificates(address caller);
+    /// @notice The snapshot id was never taken.
+    error ShareUnknownSnapshot(uint48 snapshotId);
+
+    /// @notice A balance snapshot was taken (a production report was accepted for the asset).
+    event SnapshotTaken(uint48 indexed snapshotId);
     /// @notice Revenue was deposited and distributed.
     /// @param depositId Sequence number of the deposit for this asset, from 1.
     /// @param depositor Operator or timelock that paid.
@@ -104,6 +111,17 @@ interface IShareToken {
     /// timelock (a passed governance proposal).
     /// @return amount What was paid.
     function sweepStrandedRevenue(address holder, address recipient) external returns (uint256 amount);
+
+    /// @notice Takes a snapshot of every balance (lazily: each account's first change afterwards keeps its
+    /// balance at the snapshot), numbered `currentSnapshotId()` (ids start at 1). Called by the energy
+    /// certificates contract when a report is accepted.
+    function snapshot() external;
+
+    /// @notice An account's balance at a snapshot. Reverts for an id not yet taken.
+    function balanceOfAt(address account, uint48 snapshotId) external view returns (uint256);
+
+    /// @notice The last snapshot id (0: none yet).
+    function currentSnapshotId() external view returns (uint48);
 
     /// @notice What the account can claim now.
     function claimableRevenueOf(address account) external view returns (uint256);

@@ -1,7 +1,9 @@
-// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/operator, #/apps, #/authorize?<request>),
+// The dApp: routes (#/, #/asset/<id>, #/portfolio, #/certificates, #/retirement/<id>,
+// #/statement/<address>/<year>, #/operator, #/apps, #/authorize?<request>),
 // views, actions and live updates.
 
 import * as api from "./api.js";
+import { certificatesScreen, retirementScreen } from "./certificates.js";
 import { follow } from "./feed.js";
 import { date, energy, esc, percent, power, short, toBase, units, whole } from "./format.js";
 import { productionChart } from "./chart.js";
@@ -353,17 +355,23 @@ async function route() {
   const asset = hash.match(/^#\/asset\/(\d+)$/);
   const statement = hash.match(/^#\/statement\/(0x[0-9a-fA-F]{40})\/(\d{1,4})$/);
   const consent = hash.match(/^#\/authorize\?(.*)$/);
+  const proof = hash.match(/^#\/retirement\/(\d+)$/);
+  const screen = { main, run, live, notice };
   render = asset ? () => assetScreen(asset[1])
     : consent ? () => consentScreen(main, consent[1], notice)
     : statement ? () => loadAssets().then(() => statementScreen(main, {
       address: statement[1], year: statement[2], signedIn: session.signedIn, notice,
       payment: (id) => ({ decimals: decimalsOf(id), symbol: tokenSymbol(id) }),
     }))
+    : proof ? () => retirementScreen(screen, proof[1])
+    : hash === "#/certificates" ? () => certificatesScreen(screen)
     : hash === "#/portfolio" ? portfolioScreen
     : hash === "#/operator" ? operatorScreen
     : hash === "#/apps" ? () => appsScreen(main, notice, () => refresh())
     : assetsScreen;
-  if (!asset && !statement && hash !== "#/portfolio") live(["blocks"]);
+  if (!asset && !statement && !proof && hash !== "#/portfolio" && hash !== "#/certificates") {
+    live(["blocks"]);
+  }
   try {
     await render();
   } catch (error) {

@@ -528,7 +528,7 @@ def test_openapi_shows_the_bearer_scheme_on_protected_routes(client: TestClient)
     assert flows["clientCredentials"]["tokenUrl"] == "/oauth/token"
     assert "security" not in schema["paths"]["/auth/nonce"]["post"]
     tx = [path for path in schema["paths"] if path.startswith("/tx/")]
-    assert len(tx) == 15  # with /tx/market/invalidate (issue 12)
+    assert len(tx) == 18  # with /tx/market/invalidate (issue 12), /tx/certificates/* (issue 17)
     for path in tx:  # sign-in is optional there: none, or a bearer token
         assert schema["paths"][path]["post"]["security"] == [{"HTTPBearer": []}, {}], path
 

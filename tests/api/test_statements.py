@@ -243,8 +243,33 @@ def test_shares_and_revenue_reconcile_from_start_to_end(
             r["unclaimed_end"]
         )
         assert int(r["claimed"]) == sum(int(c["amount"]) for c in r["claims"])
-        assert section["certificates"] == {"available": False, "claimed_wh": "0", "retired_wh": "0",
-                                           "claims": [], "retirements": []}  # fmt: skip
+        c = section["certificates"]
+        assert c["available"] is True
+        assert int(c["claimed_wh"]) == sum(int(line["energy_wh"]) for line in c["claims"])
+        assert int(c["retired_wh"]) == sum(int(line["energy_wh"]) for line in c["retirements"])
+
+
+def test_certificate_lines_are_the_accounts_claims_and_retirements_of_the_year(
+    chain: Chain, statements: dict[tuple[str, int], dict[str, Any]], years: list[int]
+) -> None:
+    certificates = chain.contracts["EnergyCertificates"]["address"]
+    expected: dict[tuple[str, int, str], list[tuple[int, int, int]]] = {}
+    for kind, name in (("claims", "CertificatesClaimed"), ("retirements", "CertificatesRetired")):
+        for e in chain.events("EnergyCertificates", certificates, name):
+            year = datetime.fromtimestamp(e["timestamp"], UTC).year
+            if year in years:
+                key = (to_checksum_address(e["account"]), year, kind)
+                expected.setdefault(key, []).append((e["block_number"], e["log_index"],
+                                                     e["energyWh"]))  # fmt: skip
+    assert any(kind == "retirements" for _, _, kind in expected)  # the demo retires some
+    found: dict[tuple[str, int, str], list[tuple[int, int, int]]] = {}
+    for account, year, section in sections(statements):
+        for kind in ("claims", "retirements"):
+            for line in section["certificates"][kind]:
+                found.setdefault((account, year, kind), []).append(
+                    (line["block_number"], line["log_index"], int(line["energy_wh"]))
+                )
+    assert {k: sorted(v) for k, v in found.items()} == {k: sorted(v) for k, v in expected.items()}
 
 
 def test_the_portfolio_energy_is_the_sum_of_the_years_statements(

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 import requests
+from _certificates import Reporter
 from _stack import api_process, following, rpc, settings_for
 from ape import project
 from ape.api import AccountAPI
@@ -588,3 +589,29 @@ def test_the_first_rest_read_after_a_commit_never_gets_the_previous_blocks_cache
         send_and_mine(stack, transfer_request(asset, investors[0], holder, shares))
         stack.synced()
         assert balance() == before + shares
+
+
+def test_a_retirement_is_announced_under_the_retirements_topic_and_its_asset(
+    stack: Stack, asset: Asset, investors: list[AccountAPI], certificates: ContractInstance,
+    oracle: ContractInstance, admin: AccountAPI, operator: AccountAPI,
+) -> None:  # fmt: skip
+    url = stack.api()
+    holder = investors[0]
+    with connect(url) as proofs, connect(url) as of_asset:
+        subscribe(proofs, ["retirements"])
+        subscribe(of_asset, [f"asset:{asset.asset_id}"])
+        Reporter(oracle, admin, operator)(asset, 10_000)
+        report_id = int(oracle.reportCount())
+        vintage = int(certificates.issuance(report_id).id)
+        certificates.claim([report_id], sender=holder)
+        receipt = certificates.retire(vintage, 100, "Feed café", "Lights", "PT", sender=holder)
+        stack.synced()
+        announced = until(proofs, lambda m: m["type"] == "event")[-1]
+        by_asset = until(of_asset, lambda m: m["type"] == "event"
+                         and m["event"]["event"] == "CertificatesRetired")[-1]  # fmt: skip
+    assert announced["topic"] == "retirements"
+    assert announced["event"]["event"] == "CertificatesRetired"
+    assert announced["event"]["tx_hash"] == receipt.txn_hash
+    assert announced["event"]["args"]["beneficiary"] == "Feed café"
+    assert by_asset["topic"] == f"asset:{asset.asset_id}"
+    assert key(by_asset) == key(announced)

@@ -121,6 +121,31 @@ try {
     await a.page.locator(`#holdings tr[data-asset="${ASSET}"] .claimable`, { hasText: /^0\.00$/ }).waitFor();
   });
 
+  await step("claim and retire energy certificates, then open the printable proof", async () => {
+    await a.page.goto(`${APP_URL}/app/#/certificates`);
+    await a.page.getByRole("button", { name: /^Claim all/ }).click();
+    await notice(a.page).filter({ hasText: "Certificates claimed." }).waitFor();
+    await a.page.locator("#retire-form select option").first().waitFor({ state: "attached" });
+    await shot(a.page, "certificates");
+    const form = a.page.locator("#retire-form");
+    await form.getByLabel("Energy (Wh)").fill("1500");
+    await form.getByLabel("Beneficiary").fill("Café da Praça, browser test");
+    await form.getByLabel("Purpose").fill("Espresso machine, 2028");
+    await form.getByLabel("Location of consumption").fill("Évora, PT");
+    await form.getByRole("button", { name: "Retire" }).click();
+    await notice(a.page).filter({ hasText: "Certificates retired." }).waitFor();
+    const link = a.page.locator("#retirements a", { hasText: /^Proof #\d+$/ }).first();
+    await link.click();
+    const proof = a.page.locator("article.proof");
+    await proof.locator(".beneficiary", { hasText: "Café da Praça, browser test" }).waitFor();
+    assert.match(await proof.textContent(), /1500 Wh/);
+    assert.match(await proof.textContent(), /0x[0-9a-f]{64}/);
+    await a.page.emulateMedia({ media: "print" });
+    assert.equal(await a.page.locator("header.top").isVisible(), false); // the proof prints alone
+    await shot(a.page, "certificate-proof");
+    await a.page.emulateMedia({ media: "screen" });
+  });
+
   let before;
   await step("list shares on the market", async () => {
     await a.page.goto(`${APP_URL}/app/#/asset/${ASSET}`);

@@ -145,6 +145,7 @@ def test_investors_connect_sign_in_claim_trade_and_vote_in_a_real_browser(site: 
                                                      "bought-phone.png", "faucet.png",
                                                      "docs-docs.png", "docs-redoc.png",
                                                      "docs-graphql.png", "consent.png",
+                                                     "certificates.png", "certificate-proof.png",
                                                      "apps.png"}  # fmt: skip
 
 

@@ -15,7 +15,16 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
-from infra.database.models import api, governance, market, registry, sale, shares, sync
+from infra.database.models import (
+    api,
+    certificates,
+    governance,
+    market,
+    registry,
+    sale,
+    shares,
+    sync,
+)
 from infra.database.models.columns import JOURNALED
 
 metadata: MetaData = SQLModel.metadata
@@ -23,6 +32,7 @@ metadata: MetaData = SQLModel.metadata
 __all__ = [
     "JOURNALED",
     "api",
+    "certificates",
     "governance",
     "market",
     "metadata",

@@ -106,6 +106,11 @@ class Asset(SQLModel, table=True):
     paused_by_pauser: bool = boolean(default="false")
     paused_by_governance: bool = boolean(default="false")
     sale_cancelled: bool = boolean(default="false")
+    # Energy certificates (0008): the share snapshot of the last report, and the asset's totals.
+    snapshot_id: int = bigint(default="0")
+    certified_wh: Decimal = u256(default="0")
+    certificates_claimed_wh: Decimal = u256(default="0")
+    certificates_retired_wh: Decimal = u256(default="0")
 
 
 class Identity(SQLModel, table=True):

@@ -35,6 +35,7 @@ class Holder(SQLModel, table=True):
     energy_wh: Decimal = u256(default="0")
     reports_shared: int = integer(default="0")
     energy_settled: int = integer(default="0")
+    snapshot_id: int = bigint(default="0")  # the last share snapshot its balance was written to
 
 
 class EnergyPeriod(SQLModel, table=True):
