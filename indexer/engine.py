@@ -234,12 +234,8 @@ class Indexer:
             self._run_at_head(checkpoint, first, last, head)
             return
         contracts = store.contracts()
-        fetcher = RangeFetcher(
-            self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
-            target_logs=self.settings.target_logs_per_request,
-            header_chunk=self.settings.header_batch_size,
-        )  # fmt: skip
-        reversible_from = max(0, head - self.settings.reorg_window + 1)
+        fetcher = self._fetcher(contracts)
+        reversible_from = self._reversible_from(head)
         self.progress.start(first, last)
         prefetcher = Prefetcher(fetcher, first, last, reversible_from=reversible_from,
                                 depth=self.settings.prefetch_batches)  # fmt: skip
@@ -269,18 +265,26 @@ class Indexer:
             committer.close()
             prefetcher.close()
 
+    def _reversible_from(self, head: int) -> int:
+        """The first block a reorg may still replace, with the chain at `head`."""
+        return max(0, head - self.settings.reorg_window + 1)
+
+    def _fetcher(self, contracts: dict[str, tuple[str, int | None]]) -> RangeFetcher:
+        """A range fetcher of the followed contracts, starting at the last range size used."""
+        return RangeFetcher(
+            self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
+            target_logs=self.settings.target_logs_per_request,
+            header_chunk=self.settings.header_batch_size,
+        )  # fmt: skip
+
     def _run_at_head(self, checkpoint: Checkpoint, first: int, last: int, head: int) -> None:
         """Fetches, prepares, commits and publishes [first, last] (or its first part) in this
         thread: following the head, the threads' hand-offs cost more time than they save."""
         store = self.store
         assert store is not None
         contracts = store.contracts()
-        fetcher = RangeFetcher(
-            self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
-            target_logs=self.settings.target_logs_per_request,
-            header_chunk=self.settings.header_batch_size,
-        )  # fmt: skip
-        batch = fetcher.fetch(first, last, max(0, head - self.settings.reorg_window + 1))
+        fetcher = self._fetcher(contracts)
+        batch = fetcher.fetch(first, last, self._reversible_from(head))
         if not self._parent_matches(batch, checkpoint):
             self._undo_reorg(checkpoint, head)
             return
