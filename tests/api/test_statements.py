@@ -379,7 +379,8 @@ def test_the_csv_has_a_total_row_per_figure_and_an_item_row_per_line(
                                                           "market_sells", "transfers_in",
                                                           "transfers_out")) + len(
             section["revenue"]["deposits"]) + len(section["revenue"]["claims"]) + len(
-            section["energy"]["reports"])  # fmt: skip
+            section["energy"]["reports"]) + len(section["certificates"]["claims"]) + len(
+            section["certificates"]["retirements"])  # fmt: skip
         assert all(r["tx_hash"].startswith("0x") and r["block_number"] for r in items)
         claims = [(r["tx_hash"], r["value"]) for r in items if r["figure"] == "revenue_claim"]
         assert claims == [(c["tx_hash"], c["amount"]) for c in section["revenue"]["claims"]]

@@ -128,6 +128,22 @@ def test_energy_periods_of_undone_reports_are_gone(
     assert after == before[:-1]
 
 
+# The certificates (0008) come with contracts deployed after them: an index older than 0008 has no
+# certificate events to rebuild them from, so the migration adds them empty. The demo contracts
+# here do take share snapshots, so those tables (and the assets' certificate totals) are left out.
+CERTIFICATE_TABLES = {"assets", "share_snapshots", "certificate_balances", "certificate_issuances",
+                      "certificate_claims", "certificate_retirements"}  # fmt: skip
+
+
+def assets_without_certificates(database_url: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database_url) as conn:
+        columns = [str(r[0]) for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'assets'"
+            " AND column_name NOT IN ('snapshot_id', 'certified_wh', 'certificates_claimed_wh',"
+            " 'certificates_retired_wh') ORDER BY ordinal_position")]  # fmt: skip
+        return conn.execute(f"SELECT {', '.join(columns)} FROM assets ORDER BY asset_id").fetchall()
+
+
 def holders_without_energy(database_url: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(database_url) as conn:
         return conn.execute(
@@ -174,9 +190,10 @@ def test_an_index_built_before_the_read_models_gets_them_from_its_raw_logs(
     # periods after it (the migration settles every holder up to now).
     migrated, indexed = state(database_url), state(fresh)
     for table in migrated:
-        if table != "holders":
+        if table != "holders" and table not in CERTIFICATE_TABLES:
             assert migrated[table] == indexed[table], f"{table} differs"
     assert holders_without_energy(database_url) == holders_without_energy(fresh)
+    assert assets_without_certificates(database_url) == assets_without_certificates(fresh)
     token = str(asset.token.address).lower()
     assert served_energy(database_url, token, accounts_of(fresh)) == served_energy(
         fresh, token, accounts_of(fresh)

@@ -19,8 +19,9 @@ ZERO = "0x" + "00" * 20
 ACCOUNTS = [ZERO] + ["0x" + f"{i:02x}" * 20 for i in range(1, 5)]
 DEFAULTS = {
     "holders": {"balance": 0, "correction": 0, "claimed": 0, "delegate": None, "votes": 0,
-                "energy_wh": 0, "reports_shared": 0, "energy_settled": 0},
+                "energy_wh": 0, "reports_shared": 0, "energy_settled": 0, "snapshot_id": 0},
     "energy_periods": {},
+    "share_snapshots": {},
 }  # fmt: skip
 
 Action = tuple[
@@ -33,7 +34,8 @@ class Rows:
 
     def __init__(self) -> None:
         self.asset = {"asset_id": ASSET, "total_supply": 0, "updated_block": 1, "holder_count": 0,
-                      "magnified_revenue_per_share": 0, "report_count": 0, "energy_wh": 0}  # fmt: skip
+                      "magnified_revenue_per_share": 0, "report_count": 0, "energy_wh": 0,
+                      "snapshot_id": 0}  # fmt: skip
 
     def load(self, table: str, key: Key) -> Row | None:
         return dict(self.asset) if table == "assets" else None

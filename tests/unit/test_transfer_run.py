@@ -25,7 +25,10 @@ HOLDER_DEFAULTS = {
     "energy_wh": 0,
     "reports_shared": 0,
     "energy_settled": 0,
+    "snapshot_id": 0,
 }
+SNAPSHOT = 2  # the token's last snapshot (a production report's): a holder's first move after it
+# keeps its balance of that moment in `share_snapshots`
 
 
 class Rows:
@@ -39,6 +42,8 @@ class Rows:
         return dict(row) if row is not None else None
 
     def new_row(self, table: str, key: Key, values: dict[str, Any]) -> Row:
+        if table == "share_snapshots":
+            return {"token": key[0], "account": key[1], "snapshot_id": key[2], **values}
         assert table == "holders"
         return {**HOLDER_DEFAULTS, "token": key[0], "account": key[1], **values}
 
@@ -68,13 +73,15 @@ def starting_rows(balances: dict[str, int]) -> Rows:
     holders = {
         (TOKEN, account): {**HOLDER_DEFAULTS, "token": TOKEN, "account": account, "asset_id": ASSET,
                            "balance": balance, "correction": -PER_SHARE * balance,
-                           "first_block": 1, "updated_block": 1}
+                           "first_block": 1, "updated_block": 1,
+                           "snapshot_id": SNAPSHOT if int(account[2:4], 16) % 2 else 0}
         for account, balance in balances.items()
     }  # fmt: skip
     supply = sum(balances.values())
     asset = {"asset_id": ASSET, "total_supply": supply, "updated_block": 1,
              "holder_count": sum(1 for b in balances.values() if b > 0),
-             "magnified_revenue_per_share": PER_SHARE, "report_count": 0}  # fmt: skip
+             "magnified_revenue_per_share": PER_SHARE, "report_count": 0,
+             "snapshot_id": SNAPSHOT}  # fmt: skip
     return Rows({"holders": holders, "assets": {(ASSET,): asset}})
 
 
@@ -112,3 +119,8 @@ def test_a_run_counts_a_holder_who_leaves_and_one_who_arrives() -> None:
     assert asset["holder_count"] == 1 and asset["total_supply"] == 10
     assert rows["holders"][(TOKEN, bob)]["first_block"] == 5
     assert rows["holders"][(TOKEN, alice)]["balance"] == 0
+    # Alice's row already holds the snapshot's balance (its first move since was earlier); Bob,
+    # new, had nothing at the snapshot, and that is kept before his first move.
+    kept = rows["share_snapshots"]
+    assert (TOKEN, alice, SNAPSHOT) not in kept
+    assert kept[(TOKEN, bob, SNAPSHOT)]["balance"] == 0
