@@ -12,6 +12,12 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 import psycopg
 
+# Where the benchmarks look first: the machine's PostgreSQL and Redis (embedded ones when they do
+# not answer), and the local anvil network of ape-config.yaml.
+SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+NETWORK = "ethereum:local:foundry"
+
 
 @contextmanager
 def scratch_database(server_url: str, workdir: Path, *, prefix: str,

@@ -57,14 +57,12 @@ from pathlib import Path
 import click
 import httpx
 import psycopg
-from _services import redis_server, scratch_database
+from _services import REDIS_URL, SERVER_URL, redis_server, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)
 sys.path.insert(0, str(ROOT))
 
-SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 BIN = Path(sys.executable).parent
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 TARGET_P99_MS = 50.0
@@ -155,15 +153,17 @@ def _rpc(url: str, method: str) -> object:
 
 
 @contextmanager
-def anvil() -> Iterator[str]:
-    """An anvil of this run's own on a free port, with the 40 accounts of ape-config.yaml."""
+def anvil(*options: str, balance: int = 1_000_000, start_seconds: float = 30,
+          stop_seconds: float = 15) -> Iterator[str]:  # fmt: skip
+    """An anvil of this run's own on a free port, with the 40 accounts of ape-config.yaml (and
+    `options` added to its command line); stopped on exit, given `stop_seconds` to do so."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [str(ANVIL), "--port", str(port), "--accounts", "40", "--balance", "1000000",
-               "--silent"]  # fmt: skip
+    command = [str(ANVIL), "--port", str(port), "--accounts", "40", "--balance", str(balance),
+               *options, "--silent"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 _rpc(url, "eth_chainId")
@@ -174,7 +174,7 @@ def anvil() -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        _stop(process)
+        _stop(process, timeout=stop_seconds)
 
 
 def play_demo(rpc_url: str, deployments_dir: Path) -> None:

@@ -67,7 +67,7 @@ import click
 import orjson
 import psycopg
 import requests
-from _services import redis_server, scratch_database
+from _services import NETWORK, REDIS_URL, SERVER_URL, redis_server, scratch_database
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -76,9 +76,6 @@ os.chdir(ROOT)
 sys.path.insert(0, str(ROOT))
 
 
-NETWORK = "ethereum:local:foundry"
-SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 TRANSFER = keccak(text="transfer(address,uint256)")[:4]
 DELEGATE = keccak(text="delegate(address)")[:4]
 ZERO = "0x" + "00" * 20

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from _services import NETWORK
 from ape import accounts, chain, networks
 from ape.api import AccountAPI, ReceiptAPI
 from ape.contracts import ContractInstance
@@ -63,7 +64,6 @@ from scripts._lib import (  # noqa: E402
     sign_reading,
 )
 
-NETWORK = "ethereum:local:foundry"
 START_TIMESTAMP = 2_000_000_000  # fixed, so calldata and storage hold the same values every run
 SHARES = 10_000
 PRICE = 50 * USDC

@@ -56,7 +56,7 @@ from typing import Any
 
 import click
 import psycopg
-from _services import redis_server, scratch_database
+from _services import NETWORK, REDIS_URL, SERVER_URL, redis_server, scratch_database
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
@@ -77,9 +77,6 @@ from indexer.store import RAW_LOG_COLUMNS  # noqa: E402
 from infra.abi import Abis  # noqa: E402
 from infra.database.migrate import upgrade  # noqa: E402
 
-NETWORK = "ethereum:local:foundry"
-SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ZERO_WORD = bytes(32)
 DELEGATE = function_signature_to_4byte_selector("delegate(address)")
 FAN = function_signature_to_4byte_selector("fan(address[],uint256)")

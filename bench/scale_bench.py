@@ -27,6 +27,7 @@ worst=<route> miss_rps=<mean rps> pgbench_tps=<z>` (one line).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -35,8 +36,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -44,60 +43,40 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import click
 import httpx
 import psycopg
-from _services import redis_server
+from _services import NETWORK, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)
 sys.path.insert(0, str(ROOT))
 
 from api_bench import (  # noqa: E402
-    ANVIL,
     REDIS_URL,
     SERVER_URL,
     Demo,
     Load,
     _rpc,
-    _stop,
     api_server,
     check_paths,
-    free_port,
     load_average,
     pgbench,
     wrk,
 )
+from api_bench import anvil as local_anvil  # noqa: E402
 
 from infra import embedded  # noqa: E402
 
 WORKDIR = ROOT / ".data" / "bench-scale"
-NETWORK = "ethereum:local:foundry"
 GRAPHQL = (
     '{ account(address: "%s") { portfolio { holdings { assetId balance claimable energyWh'
     " reportsShared asset { name status } } } } }"
 )
 
 
-@contextmanager
-def anvil(state: Path) -> Iterator[str]:
+def anvil(state: Path) -> contextlib.AbstractContextManager[str]:
     """An anvil of this run's own, its state loaded from and dumped to `state` (on exit)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [str(ANVIL), "--port", str(port), "--accounts", "40", "--balance", "1000000000",
-               "--base-fee", "0", "--gas-price", "0", "--gas-limit", "2000000000",
-               "--state", str(state), "--silent"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                _rpc(url, "eth_chainId")
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise click.ClickException(f"anvil did not start on {url}") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        _stop(process, timeout=600)  # anvil writes its state as it stops
+    return local_anvil("--base-fee", "0", "--gas-price", "0", "--gas-limit", "2000000000",
+                       "--state", str(state), balance=1_000_000_000, start_seconds=120,
+                       stop_seconds=600)  # anvil writes its state as it stops  # fmt: skip
 
 
 def build_chain(scale: float, rpc_url: str, deployments: Path) -> dict[str, Any]:
