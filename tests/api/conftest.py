@@ -4,12 +4,14 @@ served over it in-process (real PostgreSQL, Redis and anvil; nothing of ours is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from _stack import Databases, Replay, Views, index, settings_for
+from _stack import Databases, Replay, Views, settings_for
+from _stack import index as index_chain
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -29,7 +31,7 @@ def demo_index(
     database_url = databases.create()
     namespace = f"test-{uuid.uuid4().hex[:8]}"
     settings = settings_for(rpc_url, deployments, redis_namespace=namespace)
-    index(settings, database_url, redis_url=redis_url)
+    index_chain(settings, database_url, redis_url=redis_url)
     try:
         yield database_url, namespace
     finally:
@@ -76,6 +78,17 @@ def client(demo_settings: ApiSettings) -> Iterator[TestClient]:
     """The API over the demo's index, started once for the session (its lifespan runs)."""
     with TestClient(create_app(demo_settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def index(demo_index: tuple[str, str]) -> Callable[..., list[tuple[Any, ...]]]:
+    """Reads of the demo's index (to pick accounts in a given situation)."""
+
+    def query(sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(demo_index[0]) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    return query
 
 
 @pytest.fixture(scope="session")

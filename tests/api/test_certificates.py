@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from _stack import Views
 from _wallet import account, sandbox, send_steps
@@ -37,15 +36,6 @@ def certs(demo_chain: tuple[str, Path]) -> str:
 @pytest.fixture(scope="module")
 def views(demo_chain: tuple[str, Path]) -> Views:
     return Views(demo_chain[0])
-
-
-@pytest.fixture(scope="module")
-def index(demo_index: tuple[str, str]) -> Any:
-    def query(sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with psycopg.connect(demo_index[0]) as conn:
-            return conn.execute(sql, params).fetchall()
-
-    return query
 
 
 def test_every_holders_certificates_equal_the_contracts_views(

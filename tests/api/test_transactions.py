@@ -51,17 +51,6 @@ def contracts(demo_chain: tuple[str, Path]) -> dict[str, str]:
     return {name: entry["address"] for name, entry in named.items()}
 
 
-@pytest.fixture(scope="module")
-def index(demo_index: tuple[str, str]) -> Any:
-    """Reads of the demo's index (to pick accounts in a given situation)."""
-
-    def query(sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with psycopg.connect(demo_index[0]) as conn:
-            return conn.execute(sql, params).fetchall()
-
-    return query
-
-
 def share_token(views: Views, contracts: dict[str, str], asset_id: int) -> str:
     record = views.call("AssetRegistry", contracts["AssetRegistry"], "asset", asset_id)
     return str(record[5][0])  # (operator, status, paused, governancePaused, reserve, contracts)
