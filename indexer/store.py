@@ -478,7 +478,13 @@ class Store:
 
 
 class _Guard:
-    """Turns a lost or refused connection into `DatabaseUnavailable` (and drops the connection)."""
+    """Turns a lost or refused connection into `DatabaseUnavailable` (and drops the connection).
+
+    A connection the server ends in the middle of a query does not always surface as an
+    OperationalError: libpq may hand back no result at all, which psycopg raises as an
+    InternalError. Any psycopg error that leaves one of the store's connections unusable counts
+    as lost.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -487,9 +493,20 @@ class _Guard:
         return None
 
     def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
-        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        lost = isinstance(error, psycopg.OperationalError | psycopg.InterfaceError) or (
+            isinstance(error, psycopg.Error) and self._unusable()
+        )
+        if lost:
             self.store.close()
             raise DatabaseUnavailable(f"database connection lost: {error}") from error
+
+    def _unusable(self) -> bool:
+        """Whether one of the store's connections is closed or broken."""
+        return any(
+            conn is not None
+            and (conn.closed or conn.broken or conn.info.status != psycopg.pq.ConnStatus.OK)
+            for conn in (self.store._conn, self.store._reader)
+        )
 
 
 def _literal(default: str | None) -> Any:
