@@ -7,7 +7,13 @@ from typing import Any, Literal, Optional
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -333,13 +339,19 @@ class ReadModelSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+# The alias rule is made once: strawberry's MaxAliasesLimiter makes a new rule class for every
+# request, and a new class is a new validation-cache key, so no validation was ever cached.
+ALIAS_RULE = alias_rule(MAX_ALIASES)
+VALIDATIONS_CACHED = 256  # distinct (document, rules) validations kept, least recently used out
+
 schema = ReadModelSchema(
     query=Query,
     config=StrawberryConfig(scalar_map=SCALARS),
     extensions=[
         Limits,
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([ALIAS_RULE]),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ValidationCache(maxsize=VALIDATIONS_CACHED),
         lambda: MaskErrors(should_mask_error=_mask),
     ],
 )
