@@ -15,6 +15,7 @@ from eth_utils import to_checksum_address
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 MAX_UINT256 = 2**256 - 1
+ZERO_ADDRESS = "0x" + "0" * 40  # lowercase, as the index stores addresses
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer a JSON number carries exactly everywhere (times and sizes given as numbers;
 a larger documented bound reads as a float and no longer says what is accepted)."""

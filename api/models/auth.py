@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 
-from api.types import Address, Uint256, Uint256In, checksum
+from api.types import ZERO_ADDRESS, Address, Uint256, Uint256In, checksum
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -94,7 +94,6 @@ def _unique(ids: list[int]) -> list[int]:
 
 MAX_STATEMENT_VIEWERS = 10
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_ZERO_ADDRESS = "0x" + "0" * 40
 
 
 def _viewer(value: str) -> str:
@@ -103,7 +102,7 @@ def _viewer(value: str) -> str:
     if not isinstance(value, str) or not _HEX_ADDRESS.match(value):
         raise ValueError("an address is 0x followed by 40 hexadecimal digits")
     lower = value.lower()
-    if lower == _ZERO_ADDRESS:
+    if lower == ZERO_ADDRESS:
         raise ValueError("the zero address cannot sign in, so it cannot be a viewer")
     if checksum(lower) != value:
         raise ValueError(f"write the address with its EIP-55 checksum: {checksum(lower)}")

@@ -17,9 +17,9 @@ from api.models.accounts import (
 )
 from api.models.market import Listing
 from api.pagination import Page, page_of
-from api.queries.attribution import ZERO_ADDRESS
 from api.queries.events import as_int, cursor_key
 from api.queries.market import listings
+from api.types import ZERO_ADDRESS
 
 SHARE_DECIMALS = 9  # places of `share_of_supply`
 HISTORY = "account-history"

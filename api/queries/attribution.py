@@ -16,7 +16,7 @@ counts for nobody, so it has no row.
 
 from __future__ import annotations
 
-ZERO_ADDRESS = "0x" + "0" * 40
+from api.types import ZERO_ADDRESS
 
 ATTRIBUTED_REPORTS = f"""
 stream AS (

@@ -33,8 +33,9 @@ from api.models.statements import (
     Trades,
     Transfer,
 )
-from api.queries.attribution import ATTRIBUTED_REPORTS, ZERO_ADDRESS
+from api.queries.attribution import ATTRIBUTED_REPORTS
 from api.queries.statement_certificates import certificates_in_year
+from api.types import ZERO_ADDRESS
 
 MAGNITUDE = 2**128  # ShareToken's accumulator scale
 

@@ -37,10 +37,9 @@ from api.transactions.abi import ERC20, encode_args
 from api.transactions.build import Call, Chain, Plan
 from api.transactions.ranges import uint256
 from api.transactions.reverts import SHARES, Money, RevertContext, format_amount, format_time
-from api.types import checksum
+from api.types import ZERO_ADDRESS, checksum
 
 UINT64 = 2**64
-ZERO = "0x" + "0" * 40
 
 
 def _approve(chain: Chain, token: str, spender: str, amount: int, summary: str) -> Call:
@@ -217,7 +216,7 @@ async def market_fill(chain: Chain, body: FillRequest) -> Plan:
     paid = uint256(body.shares * price, f"the price of {body.shares} shares at {price} each")
     money: Money | None = None
     calls: list[Call] = []
-    if token != ZERO:
+    if token != ZERO_ADDRESS:
         money = await chain.money(token)
         allow = f"Allow the market to take {format_amount(paid, money)}"
         calls = await _approval_if_short(chain, token, body.sender, platform.market, paid, allow)
