@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import metrics, openapi, problems
 from api.db import RequestBudget
 from api.deps import State
+from api.feeds.frames import ExposeServerSend
 from api.lifespan import lifespan
 from api.proxies import TrustedProxies, parse_networks
 from api.ratelimit import ActiveClientTokens, bearer_client, bearer_subject
@@ -222,6 +223,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
     # Outermost, so that every answer has them (429s, CORS preflights, cached reads).
     app.add_middleware(SecurityHeaders, settings=settings, wallet_rpc_url=wallet_rpc_url(settings))
+    # Outside everything: the feed writes to sockets through the server's own `send`'s protocol.
+    app.add_middleware(ExposeServerSend)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(state: State) -> Response:

@@ -37,7 +37,18 @@ RATE_LIMITED = Counter("api_rate_limited_total", "Requests refused by a rate lim
 WS_CONNECTIONS = Gauge(
     "api_ws_connections", "Open WebSocket connections", multiprocess_mode="livesum"
 )
-WS_MESSAGES = Counter("api_ws_messages_total", "WebSocket messages sent")
+WS_MESSAGES = Counter(
+    "api_ws_messages_total",
+    "WebSocket messages sent: written to the socket at once (direct) or after waiting in the"
+    " connection's queue for a backed-up client or an earlier message (queued)",
+    ["path"],
+)
+FEED_WRITTEN = Histogram(
+    "api_feed_written_seconds",
+    "Seconds from the indexer's new-head notification of a commit's block to the last of its feed"
+    " messages written to this process's sockets",
+    buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5),
+)
 WS_DROPPED = Counter("api_ws_slow_closed_total", "WebSocket clients closed for falling behind")
 INDEXED_BLOCK = Gauge(
     "api_indexed_block", "Indexed block the API serves", multiprocess_mode="livemostrecent"

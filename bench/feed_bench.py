@@ -43,6 +43,7 @@ machine's when they answer (a fresh database, dropped at the end), else embedded
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import itertools
 import multiprocessing
@@ -61,12 +62,14 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 import click
 import orjson
 import psycopg
 import requests
+import uvloop
 from _services import NETWORK, REDIS_URL, SERVER_URL, redis_server, scratch_database
 from eth_abi import encode
 from eth_utils import keccak
@@ -202,58 +205,136 @@ def subscribers(urls: list[str], topic_sets: list[list[str]], pipe: Connection) 
     """Runs in a subscribers' process: connects, reports ready, records arrivals until told."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, len(topic_sets) + 1024)), hard))
-    asyncio.run(_subscribe_all(urls, topic_sets, pipe))
+    uvloop.run(_subscribe_all(urls, topic_sets, pipe))
+
+
+class FeedClient(asyncio.Protocol):
+    """A minimal WebSocket client of `/ws` (RFC 6455 over asyncio's protocol callbacks).
+
+    The subscribers share two cores with the API, the indexer and the node, and what a client
+    spends reading is counted in every message's delivery: a websockets client's reading costs
+    tens of µs a message, which at 1,000 subscribers a process made the last one read a message
+    up to 30 ms after the first. This one notes the arrival time where the bytes arrive and
+    parses frames in place (the server's frames are unmasked and final; pings are answered).
+    """
+
+    def __init__(self, host: str, path: str, topics: list[str],
+                 on_message: Any, subscribed: asyncio.Future[None]) -> None:  # fmt: skip
+        self.host, self.path, self.topics = host, path, topics
+        self.on_message = on_message
+        self.subscribed = subscribed
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.transport: asyncio.Transport | None = None
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.transport.write(f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
+                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n".encode())  # fmt: skip
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        """A masked client frame (payloads here are small)."""
+        assert self.transport is not None and len(payload) < 126
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not buffer.startswith(b"HTTP/1.1 101"):
+                self.subscribed.set_exception(RuntimeError(bytes(buffer[:end]).decode()))
+                return
+            del buffer[: end + 4]
+            self.upgraded = True
+            self.send(0x1, orjson.dumps({"op": "subscribe", "topics": self.topics}))
+        while len(buffer) >= 2:
+            size, start = buffer[1] & 0x7F, 2
+            if size == 126:
+                if len(buffer) < 4:
+                    return
+                size, start = int.from_bytes(buffer[2:4], "big"), 4
+            elif size == 127:
+                if len(buffer) < 10:
+                    return
+                size, start = int.from_bytes(buffer[2:10], "big"), 10
+            if len(buffer) < start + size:
+                return
+            opcode, payload = buffer[0] & 0x0F, bytes(buffer[start : start + size])
+            del buffer[: start + size]
+            if opcode == 0x1:
+                self.on_message(now, payload, self)
+            elif opcode == 0x9:
+                self.send(0xA, payload)
+            elif opcode == 0x8:
+                assert self.transport is not None
+                self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.subscribed.done():
+            self.subscribed.set_exception(exc or RuntimeError("closed before subscribing"))
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
 async def _subscribe_all(urls: list[str], topic_sets: list[list[str]], pipe: Connection) -> None:
-    from websockets.asyncio.client import connect
-
     arrivals: Arrivals = {"added": defaultdict(list), "removed": defaultdict(list)}
     hops: dict[str, dict[str, Any]] = {}  # "<tx hash> <url>" -> the API's hops of its message
-    subscribed = asyncio.Semaphore(0)
     opening = asyncio.Semaphore(50)  # connections being opened at once
-    clock = time.time
     loads = orjson.loads
+    loop = asyncio.get_running_loop()
+    url_of: dict[FeedClient, str] = {}
 
-    async def one(url: str, topics: list[str]) -> None:
+    def on_message(now: float, payload: bytes, client: FeedClient) -> None:
+        message = loads(payload)
+        kind = message["type"]
+        if kind == "event" and message["event"]["event"] == "Transfer":
+            tx_hash = message["event"]["tx_hash"]
+            arrivals[message["status"]][tx_hash].append(now)
+            if message["status"] == "added" and "hops" in message:
+                hops.setdefault(f"{tx_hash} {url_of[client]}", message["hops"])
+        elif kind == "subscribed" and not client.subscribed.done():
+            client.subscribed.set_result(None)
+        elif kind == "error" and not client.subscribed.done():
+            client.subscribed.set_exception(RuntimeError(f"subscribe refused: {message}"))
+
+    async def one(url: str, topics: list[str]) -> FeedClient:
+        address = urlsplit(url)
+        host, port = address.hostname or "127.0.0.1", address.port or 80
         async with opening:
-            ws = await connect(url, ping_interval=None, open_timeout=300, max_queue=None,
-                               compression=None)  # fmt: skip
-            await ws.send(orjson.dumps({"op": "subscribe", "topics": topics}).decode())
-            answer = loads(await ws.recv())
-            if answer.get("type") != "subscribed":
-                raise RuntimeError(f"subscribe refused: {answer}")
-        subscribed.release()
-        async with ws:
-            async for raw in ws:
-                now = clock()
-                message = loads(raw)
-                if message["type"] == "event" and message["event"]["event"] == "Transfer":
-                    tx_hash = message["event"]["tx_hash"]
-                    arrivals[message["status"]][tx_hash].append(now)
-                    if message["status"] == "added" and "hops" in message:
-                        hops.setdefault(f"{tx_hash} {url}", message["hops"])
+            subscribed: asyncio.Future[None] = loop.create_future()
+            _, client = await loop.create_connection(
+                lambda: FeedClient(f"{host}:{port}", address.path, topics, on_message, subscribed),
+                host, port)  # fmt: skip
+            url_of[client] = url
+            await asyncio.wait_for(subscribed, 300)
+        return client
 
-    tasks = [asyncio.create_task(one(urls[i % len(urls)], topics))
-             for i, topics in enumerate(topic_sets)]  # fmt: skip
-    for _ in topic_sets:
-        await subscribed.acquire()
+    clients = await asyncio.gather(*(one(urls[i % len(urls)], topics)
+                                     for i, topics in enumerate(topic_sets)))  # fmt: skip
     gc.freeze()
     gc.disable()  # no collection pauses in the measuring process while it measures
     pipe.send("ready")
-    loop = asyncio.get_running_loop()
     while True:
         order = await loop.run_in_executor(None, pipe.recv)
         if order == "stop":
             break
         pipe.send({"arrivals": {k: dict(v) for k, v in arrivals.items()}, "hops": dict(hops)})
         arrivals = {"added": defaultdict(list), "removed": defaultdict(list)}
-    failed = [t for t in tasks if t.done() and t.exception() is not None]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [repr(c) for c in clients if c.closed.done()]
+    for client in clients:
+        if client.transport is not None:
+            client.transport.close()
     pipe.send({"arrivals": {k: dict(v) for k, v in arrivals.items()}, "hops": dict(hops),
-               "failed": [repr(t.exception()) for t in failed]})  # fmt: skip
+               "failed": failed})  # fmt: skip
 
 
 class Subscribers:
@@ -457,6 +538,7 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, c
               workdir / "indexer.log")  # fmt: skip
         time.sleep(2 + count / 2_000)  # the last messages in flight
         result = clients.stop()
+        written = written_times(redis_url, chain.chain_id, running.namespace)
     arrivals = result["arrivals"]["added"]
     latencies = [(t - sent[h]) * 1000 for h, times in arrivals.items() if h in sent
                  for t in times]  # fmt: skip
@@ -481,6 +563,11 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, c
                f"  p99 {_percentile(firsts, 0.99):.1f}; first to last subscriber ms (fan-out):"
                f" p50 {_percentile(spreads, 0.5):.1f}  p99 {_percentile(spreads, 0.99):.1f}")  # fmt: skip
     lines = hop_lines(sent, arrivals, result["hops"])
+    from_head = [(max(w) - h) * 1000 for tx, (h, w) in written.items() if tx in sent]
+    if from_head:
+        lines.append(f"  {'head -> written':<26} p50 {_percentile(from_head, 0.5):7.1f}"
+                     f"  p99 {_percentile(from_head, 0.99):7.1f}   (to the last socket, the API's"
+                     " own clock)")  # fmt: skip
     if lines:
         click.echo("hops ms (p50, p99):")
         for line in lines:
@@ -491,6 +578,24 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, c
                    f" {after / 1024:.0f} MB, {(after - before) / max(connections, 1):.1f} KB per"
                    " connection")  # fmt: skip
     return f"feed subscribers={count} p50_ms={p50:.1f} p99_ms={p99:.1f}"
+
+
+def written_times(redis_url: str, chain_id: int,
+                  namespace: str) -> dict[str, tuple[float, list[float]]]:  # fmt: skip
+    """What the API processes noted of each commit (`API_WS_HOPS`): tx hash -> (its head
+    notification, when each process wrote its last socket)."""
+    import redis
+
+    from indexer.publish import channel
+
+    found: dict[str, tuple[float, list[float]]] = {}
+    for raw in redis.Redis.from_url(redis_url).lrange(
+        f"{channel(chain_id, namespace)}:written", 0, -1
+    ):
+        record = orjson.loads(raw)
+        if record.get("tx_hash"):
+            found.setdefault(record["tx_hash"], (record["head"], []))[1].append(record["written"])
+    return found
 
 
 def _watch_redis(redis_url: str, chain_id: int, namespace: str,

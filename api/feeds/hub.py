@@ -37,6 +37,7 @@ from redis.exceptions import RedisError
 
 from api import metrics
 from api.feeds import topics
+from api.feeds.frames import Outgoing, SocketWriter
 from api.feeds.resume import Removal
 from api.models.events import event_json
 from api.queries import feeds as queries
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 Position = tuple[int, int]  # (block number, log index)
 Hops = dict[str, float | None]  # hop name -> unix seconds (`ws_hops`)
-HEARTBEAT = orjson.dumps({"type": "heartbeat"}).decode()
+HEARTBEAT = Outgoing(orjson.dumps({"type": "heartbeat"}).decode())
 
 
 def event_body(event: dict[str, Any]) -> orjson.Fragment:
@@ -79,10 +80,13 @@ def head_text(status: str, first: int, last: int, head: Point, count: int,
 class Connection:
     """One client socket: its topics, its queue and the task that writes it out.
 
-    The queue's bound is checked where a commit starts: a client still holding more than
-    `queue_size` messages of earlier commits when the next one arrives is too slow and is closed.
-    One commit is always queued whole, however large, so a burst (a reorg, a catch-up) never cuts
-    a client that keeps reading; memory stays bounded by the bound plus one commit.
+    A message goes straight to the socket (`api.feeds.frames`) when nothing is queued before it
+    and the socket can take it; otherwise it waits in the queue for the connection's writer task,
+    which sends through the ASGI server and waits for a backed-up client. The queue's bound is
+    checked where a commit starts: a client still holding more than `queue_size` messages of
+    earlier commits when the next one arrives is too slow and is closed. One commit is always
+    queued whole, however large, so a burst (a reorg, a catch-up) never cuts a client that keeps
+    reading; memory stays bounded by the bound plus one commit.
 
     Args:
         websocket: The accepted socket.
@@ -94,46 +98,62 @@ class Connection:
         self.websocket = websocket
         self.client = client
         self.topics: set[str] = set()
-        self.queue: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue()
+        self.queue: asyncio.Queue[Outgoing | tuple[int, str]] = asyncio.Queue()
         self.queue_size = queue_size
-        # While resuming: (sequence number, position, text) of live messages held back.
-        self.buffer: list[tuple[int, Position | None, str]] | None = None
+        # While resuming: (sequence number, position, message) of live messages held back.
+        self.buffer: list[tuple[int, Position | None, Outgoing]] | None = None
         self.closed = False
         self.subscribed_once = False
+        self._socket = SocketWriter.of(websocket.scope)
+        self._sending = False  # the writer task has a message in hand
         self._admitted = -1  # the commit being queued: it goes in whole
         self._flushing = False
         self.last_sent = asyncio.get_running_loop().time()
         self._tasks: list[asyncio.Task[None]] = [asyncio.create_task(self._write())]
 
-    def push(self, seq: int, position: Position | None, text: str) -> None:
-        """Queues a live message of commit `seq` (held back while resuming); closes a client whose
-        backlog of earlier commits is over the bound."""
+    def push(self, seq: int, position: Position | None, message: Outgoing) -> bool:
+        """Sends or queues a live message of commit `seq` (held back while resuming); closes a
+        client whose backlog of earlier commits is over the bound. True when it was written to
+        the socket at once."""
         if self.closed:
-            return
+            return False
         backlog = self.queue.qsize() if self.buffer is None else len(self.buffer)
         if seq != self._admitted:
             if backlog >= self.queue_size:
                 self.too_slow(backlog)
-                return
+                return False
             self._admitted = seq
         if self.buffer is not None:
-            self.buffer.append((seq, position, text))
-        else:
-            self.queue.put_nowait(text)
+            self.buffer.append((seq, position, message))
+            return False
+        return self._send(message)
 
-    def reply(self, message: dict[str, Any] | str) -> None:
-        """Queues an answer to the client."""
+    def reply(self, message: dict[str, Any] | str | Outgoing) -> None:
+        """Sends an answer to the client."""
         if not self.closed:
-            self.queue.put_nowait(
-                message if isinstance(message, str) else orjson.dumps(message).decode()
-            )
+            if isinstance(message, dict):
+                message = orjson.dumps(message).decode()
+            self._send(message if isinstance(message, Outgoing) else Outgoing(message))
 
     async def put(self, text: str) -> None:
-        """Queues a replayed message, waiting for room (a replay goes at the client's pace)."""
+        """Sends a replayed message, waiting for room (a replay goes at the client's pace)."""
         while not self.closed and self.queue.qsize() >= self.queue_size:
             await asyncio.sleep(0.01)
         if not self.closed:
-            self.queue.put_nowait(text)
+            self._send(Outgoing(text))
+
+    def _send(self, message: Outgoing) -> bool:
+        """Writes to the socket when nothing waits before it, else queues for the writer task."""
+        if (
+            self._socket is not None
+            and not self._sending
+            and self.queue.empty()
+            and self._socket.write(message.frame)
+        ):
+            self.last_sent = asyncio.get_running_loop().time()
+            return True
+        self.queue.put_nowait(message)
+        return False
 
     def too_slow(self, behind: int) -> None:
         metrics.WS_DROPPED.inc()
@@ -172,14 +192,16 @@ class Connection:
     async def _write(self) -> None:
         loop = asyncio.get_running_loop()
         send = self.websocket.send_text
-        count = metrics.WS_MESSAGES.inc
+        count = metrics.WS_MESSAGES.labels(path="queued").inc
         try:
             while True:
-                text = await self.queue.get()
-                if isinstance(text, tuple):
-                    await self.websocket.close(*text)
+                message = await self.queue.get()
+                if isinstance(message, tuple):
+                    await self.websocket.close(*message)
                     return
-                await send(text)
+                self._sending = True
+                await send(message.text)
+                self._sending = False
                 count()
                 self.last_sent = loop.time()
         except asyncio.CancelledError:
@@ -212,6 +234,7 @@ class Hub:
         self._pubsub: Any = None
         self._redis: aioredis.Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -233,9 +256,9 @@ class Hub:
                        asyncio.create_task(self._heartbeats(), name="feed-heartbeats")]  # fmt: skip
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._background]:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
                 await task
         for connection in list(self.connections):
             connection.close(1001, "the server is shutting down")
@@ -299,8 +322,9 @@ class Hub:
         log.warning("feed clients told to resync", extra={"reason": reason})
         text = orjson.dumps({"type": "resync", "reason": reason,
                              "head": None if head is None else head.as_json()}).decode()  # fmt: skip
+        message = Outgoing(text)
         for connection in list(self.connections):
-            connection.push(self.seq, None, text)
+            connection.push(self.seq, None, message)
 
     # -- following the indexer -----------------------------------------------------------------
 
@@ -386,7 +410,7 @@ class Hub:
         if self.settings.ws_hops:
             hops = {**message.hops_json(), "received": received, "dispatched": None}
         self._commit(message.status, message.from_block, message.to_block, head, events,
-                     message.count, hops)  # fmt: skip
+                     message.count, hops, head_time=message.hops.head)  # fmt: skip
 
     async def _read_range(self, first: int, head: Point) -> list[dict[str, Any]]:
         """A commit's events from `raw_logs` (it was published as a range); none if the chain has
@@ -439,12 +463,13 @@ class Hub:
 
     def _commit(self, status: str, first: int, last: int, head: Point,
                 events: list[dict[str, Any]] | None, count: int,
-                hops: Hops | None = None) -> None:  # fmt: skip
+                hops: Hops | None = None, *, head_time: float | None = None) -> None:  # fmt: skip
         """Numbers a commit and dispatches it (no awaiting from here on: buffering connections
         see either all of it or none)."""
         if hops is not None:
             hops["dispatched"] = time.time()
         seq = self._record(head)
+        written = 0
         if status == "removed":
             self.removals.append(Removal(seq, head.block_number, events))
             if events is None:
@@ -453,14 +478,40 @@ class Hub:
                 events = []
             events = events[::-1]
         for event in events or ():
-            self._dispatch(seq, status, event, hops)
+            written += self._dispatch(seq, status, event, hops)
         subscribers = self.by_topic.get(topics.BLOCKS)
         if subscribers:
-            text = head_text(status, first, last, head, count, hops)
+            message = Outgoing(head_text(status, first, last, head, count, hops))
             for connection in list(subscribers):
-                connection.push(seq, None, text)
+                written += connection.push(seq, None, message)
+        self._fanned_out(seq, written, head_time, events)
 
-    def _dispatch(self, seq: int, status: str, event: dict[str, Any], hops: Hops | None) -> None:
+    def _fanned_out(self, seq: int, written: int, head_time: float | None,
+                    events: list[dict[str, Any]] | None) -> None:  # fmt: skip
+        """Counts a commit's messages written at once, and times its way from the node's head
+        notification to the last of them (the feed's latency; with `ws_hops`, each commit's times
+        go to the Redis list `<channel>:written` too, for `make bench-feed`)."""
+        if not written:
+            return
+        now = time.time()
+        metrics.WS_MESSAGES.labels(path="direct").inc(written)
+        if head_time is None:
+            return
+        metrics.FEED_WRITTEN.observe(now - head_time)
+        if self.settings.ws_hops and self._redis is not None:
+            record = {"seq": seq, "head": head_time, "written": now, "sockets": written,
+                      "tx_hash": events[0]["tx_hash"] if events else None}  # fmt: skip
+            task = asyncio.create_task(self._note_written(orjson.dumps(record)))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _note_written(self, record: bytes) -> None:
+        if self._redis is not None:
+            await self._redis.rpush(f"{self.channel}:written", record)
+
+    def _dispatch(self, seq: int, status: str, event: dict[str, Any], hops: Hops | None) -> int:
+        """Sends an event to every connection of its topics (once each); how many were written to
+        their sockets at once."""
         targets: dict[Connection, str] = {}
         by_topic = self.by_topic
         for name in topics.event_topics(event, self.contracts):
@@ -469,15 +520,17 @@ class Hub:
                 for connection in subscribers:
                     targets.setdefault(connection, name)
         if not targets:
-            return
-        texts: dict[str, str] = {}
+            return 0
+        messages: dict[str, Outgoing] = {}
         body = event_body(event)
         position = (event["block_number"], event["log_index"])
+        written = 0
         for connection, name in targets.items():
-            text = texts.get(name)
-            if text is None:
-                text = texts[name] = event_text(name, status, body, hops)
-            connection.push(seq, position, text)
+            message = messages.get(name)
+            if message is None:
+                message = messages[name] = Outgoing(event_text(name, status, body, hops))
+            written += connection.push(seq, position, message)
+        return written
 
     async def _load_contracts(self) -> None:
         self.contracts = await queries.contracts(self.state.db, chain_id=self.state.chain_id)

@@ -238,9 +238,9 @@ async def _resume(hub: Hub, connection: Connection, names: set[str], position: P
     await connection.put(orjson.dumps({"type": "resumed", "replayed": len(replay),
                                        "removed": sent_removed, "head": head_json}).decode())  # fmt: skip
     held, connection.buffer = connection.buffer or [], None
-    for seq, at, text in held:
+    for seq, at, message in held:
         if covered is not None and seq <= covered:
             continue
         if covered is None and at is not None and at <= last:
             continue  # the snapshot's commit never reached this hub: positions decide
-        connection.push(seq, at, text)
+        connection.push(seq, at, message)

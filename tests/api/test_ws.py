@@ -5,6 +5,7 @@ API served by uvicorn in separate processes (one hub each)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import threading
@@ -259,6 +260,17 @@ def test_live_events_arrive_once_with_their_positions_under_the_matching_topic(
     assert by_asset[-1]["topic"] == f"asset:{asset.asset_id}"
     assert key(by_asset[-1]) == key(transfer)
     assert len({key(m) for m in events(by_holder)}) == len(events(by_holder))
+    # These clients negotiated compression (the websockets client offers it, as browsers do); the
+    # live messages reached them written straight to their sockets, uncompressed.
+    assert direct_messages(url) > 0
+
+
+def direct_messages(ws_url: str) -> float:
+    """`api_ws_messages_total{path="direct"}` of the API process behind `ws_url`."""
+    text = requests.get(ws_url.replace("ws://", "http://").removesuffix("/ws") + "/metrics",
+                        timeout=10).text  # fmt: skip
+    found = re.search(r'^api_ws_messages_total\{path="direct"\} (\S+)$', text, re.MULTILINE)
+    return 0.0 if found is None else float(found.group(1))
 
 
 def test_resuming_across_reconnects_while_blocks_are_committed_loses_and_repeats_nothing(
