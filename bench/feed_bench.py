@@ -580,10 +580,10 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, c
     return f"feed subscribers={count} p50_ms={p50:.1f} p99_ms={p99:.1f}"
 
 
-def written_times(redis_url: str, chain_id: int,
-                  namespace: str) -> dict[str, tuple[float, list[float]]]:  # fmt: skip
-    """What the API processes noted of each commit (`API_WS_HOPS`): tx hash -> (its head
-    notification, when each process wrote its last socket)."""
+def written_times(redis_url: str, chain_id: int, namespace: str,
+                  status: str = "added") -> dict[str, tuple[float, list[float]]]:  # fmt: skip
+    """What the API processes noted of each commit of `status` (`API_WS_HOPS`): the hash of its
+    first transaction -> (its head notification, when each process wrote its last socket)."""
     import redis
 
     from indexer.publish import channel
@@ -593,7 +593,7 @@ def written_times(redis_url: str, chain_id: int,
         f"{channel(chain_id, namespace)}:written", 0, -1
     ):
         record = orjson.loads(raw)
-        if record.get("tx_hash"):
+        if record.get("tx_hash") and record.get("status", "added") == status:
             found.setdefault(record["tx_hash"], (record["head"], []))[1].append(record["written"])
     return found
 

@@ -51,6 +51,7 @@ from feed_bench import (
     send_transfers,
     stack,
     topic_sets,
+    written_times,
 )
 
 
@@ -68,8 +69,9 @@ def _watch_removals(redis_url: str, chain_id: int, namespace: str,
         seen = time.time()
         commit = orjson.loads(message["data"])  # raw: the bench also measures older code
         if commit["status"] == "removed":
-            committed = (commit.get("hops") or {}).get("committed") or seen
-            found.append({"committed": committed, "count": commit["count"],
+            hops = commit.get("hops") or {}
+            committed = hops.get("committed") or seen
+            found.append({"committed": committed, "head": hops.get("head"), "count": commit["count"],
                           "depth": commit["to_block"] - commit["head"]["block_number"]})  # fmt: skip
 
 
@@ -92,6 +94,8 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, *
             count: int, rounds: int, client_processes: int) -> str:  # fmt: skip
     removals: list[dict[str, Any]] = []
     reconcile: list[float] = []
+    noticed: list[float] = []
+    rounds_sent: list[tuple[float, set[str]]] = []
     delivered: list[float] = []
     missing = 0
     with stack(chain, database_url, redis_url, workdir, connections=count,
@@ -122,6 +126,9 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, *
             mine = removals[before:]
             if mine and mine[0]["committed"] is not None:
                 reconcile.append((mine[0]["committed"] - t0) * 1000)
+                if mine[0]["head"] is not None:  # the revert's new head reached the indexer
+                    noticed.append((mine[0]["head"] - t0) * 1000)
+            rounds_sent.append((t0, set(sent)))
             times = [t for found in got.values() for t in found]
             missing += depth * count - len(times)
             delivered += [(t - t0) * 1000 for t in times]
@@ -131,6 +138,9 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, *
                        f" message read {max(times, default=t0) * 1000 - t0 * 1000:.1f} ms"
                        " after the revert")  # fmt: skip
         clients.stop()
+        written = written_times(redis_url, chain.chain_id, running.namespace, "removed")
+    last_written = [(max(times) - t0) * 1000 for t0, sent in rounds_sent
+                    for tx, (_, times) in written.items() if tx in sent]  # fmt: skip
     if not delivered or not reconcile:
         raise click.ClickException("no reorg was reconciled and delivered")
     if missing:
@@ -138,6 +148,12 @@ def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, *
     click.echo(f"removed delivered ms: p50 {_percentile(delivered, 0.5):.1f}"
                f"  p99 {_percentile(delivered, 0.99):.1f}  max {max(delivered):.1f};"
                f" reconciled ms: {', '.join(f'{r:.1f}' for r in reconcile)}")  # fmt: skip
+    if last_written:
+        click.echo("revert -> the last removed message written to its socket (the API's clock)"
+                   f" ms: {', '.join(f'{r:.1f}' for r in last_written)}")  # fmt: skip
+    if noticed:
+        click.echo("of which the revert's new head reaching the indexer (revert and mine RPCs,"
+                   f" notification) ms: {', '.join(f'{r:.1f}' for r in noticed)}")  # fmt: skip
     return (f"reorg depth={depth} subscribers={count}"
             f" reconcile_ms={statistics.median(reconcile):.1f}"
             f" removed_delivered_p99_ms={_percentile(delivered, 0.99):.1f}")  # fmt: skip

@@ -347,9 +347,10 @@ class Indexer:
     def _common_ancestor(self, start: int) -> tuple[int, str]:
         store = self.store
         assert store is not None
-        number = start
+        number, window = start, 4  # most reorgs are a block or two deep: look there first
         while number >= 0:
-            low = max(0, number - 31)
+            low = max(0, number - window + 1)
+            window = min(64, window * 4)
             numbers = list(range(low, number + 1))
             ours = store.block_hashes(numbers)
             theirs = self.rpc.headers(numbers)

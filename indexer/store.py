@@ -329,28 +329,33 @@ class Store:
                 " ORDER BY id DESC",
                 (ancestor,),
             )
-            for table, op, old_row, new_row in cur.fetchall():
-                self._undo(table, op, old_row, new_row)
-            cur.execute("DELETE FROM undo_log WHERE block_number > %s", (ancestor,))
-            for table in self.append_only:
+            undo = cur.fetchall()
+            # Nothing below reads a result: one round trip for every statement (pipeline mode),
+            # not one each (a reorg's rollback took 10-15 ms of them).
+            with self.conn.pipeline():
+                for table, op, old_row, new_row in undo:
+                    self._undo(table, op, old_row, new_row)
+                cur.execute("DELETE FROM undo_log WHERE block_number > %s", (ancestor,))
+                for table in self.append_only:
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE chain_id = %s AND block_number > %s",
+                        (self.chain_id, ancestor),
+                    )
                 cur.execute(
-                    f"DELETE FROM {table} WHERE chain_id = %s AND block_number > %s",
+                    "DELETE FROM blocks WHERE chain_id = %s AND number > %s",
                     (self.chain_id, ancestor),
                 )
-            cur.execute(
-                "DELETE FROM blocks WHERE chain_id = %s AND number > %s", (self.chain_id, ancestor)
-            )
-            cur.execute(
-                "UPDATE checkpoints SET block_number = %s, block_hash = %s, updated_at = now()"
-                " WHERE chain_id = %s",
-                (ancestor, ancestor_hash, self.chain_id),
-            )
-            if old is not None:
                 cur.execute(
-                    "INSERT INTO reorgs (chain_id, ancestor_block, old_head_block, old_head_hash,"
-                    " depth, removed_events) VALUES (%s, %s, %s, %s, %s, %s)",
-                    (self.chain_id, ancestor, old[0], old[1], old[0] - ancestor, len(removed)),
+                    "UPDATE checkpoints SET block_number = %s, block_hash = %s, updated_at = now()"
+                    " WHERE chain_id = %s",
+                    (ancestor, ancestor_hash, self.chain_id),
                 )
+                if old is not None:
+                    cur.execute(
+                        "INSERT INTO reorgs (chain_id, ancestor_block, old_head_block,"
+                        " old_head_hash, depth, removed_events) VALUES (%s, %s, %s, %s, %s, %s)",
+                        (self.chain_id, ancestor, old[0], old[1], old[0] - ancestor, len(removed)),
+                    )
         return removed
 
     def clear_projections(self) -> None:
