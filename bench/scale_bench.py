@@ -6,6 +6,7 @@ Usage (from any directory; the script changes to the repository root):
     .venv/bin/python bench/scale_bench.py --scale 0.01     # a quick run (a minute or two to build)
     .venv/bin/python bench/scale_bench.py                  # the issue's size (30-60 min to build)
     .venv/bin/python bench/scale_bench.py --reuse          # the last chain and index, reads only
+    .venv/bin/python bench/scale_bench.py --reuse --reindex  # the last chain, indexed again
 
 At scale 1 the chain has 20 assets, 50,000 holders, 1,000,000 share transfers, 60 months of signed
 production reports and revenue deposits per asset, 100,000 claims, 10,000 listings and fills and 500
@@ -219,6 +220,8 @@ def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, conne
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0.0001),
               help="Multiplies every count of the chain (0.01 for a quick run).")  # fmt: skip
 @click.option("--reuse", is_flag=True, help="Measure the reads on the last chain and index.")
+@click.option("--reindex", is_flag=True,
+              help="With --reuse: index the kept chain again from empty first (a new database).")  # fmt: skip
 @click.option(
     "--connections", default=64, show_default=True, help="wrk connections, pgbench clients."
 )
@@ -227,7 +230,7 @@ def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, conne
 @click.option("--sample", default=2_000, show_default=True, help="Random holders asked about.")
 @click.option("--server-url", default=SERVER_URL, show_default=True, help="PostgreSQL server.")
 @click.option("--redis-url", default=REDIS_URL, show_default=True, help="Redis (the API's cache).")
-def main(scale: float, reuse: bool, connections: int, duration: float, workers: int, sample: int,
+def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: float, workers: int, sample: int,
          server_url: str, redis_url: str) -> None:  # fmt: skip
     """Builds (or reuses) the chain and its index, then measures every read with the cache missed."""
     path = WORKDIR / "record.json"
@@ -245,6 +248,12 @@ def main(scale: float, reuse: bool, connections: int, duration: float, workers: 
             assert old is not None
             record = old
             click.echo(f"reusing the chain ({record['sizes']}) and {record['database_url']}")
+            if reindex:
+                drop_database(server_url, record["database_url"])
+                record["database_url"] = new_database(server_url)
+                record.update(index_chain(rpc_url, Path(record["deployments"]),
+                                          record["database_url"]))  # fmt: skip
+                path.write_text(json.dumps(record))
         else:
             deployments = WORKDIR / "deployments"
             deployments.mkdir()
