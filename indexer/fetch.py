@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak
+from eth_hash.auto import keccak
 
 from indexer.exceptions import ChainChanged, NodeBehind, RangeTooLarge, RpcError
 from indexer.rpc import NodeTimeout, RpcClient

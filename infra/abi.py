@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import eth_abi
 import orjson
-from eth_utils import keccak
+from eth_hash.auto import keccak
 
 from infra.exceptions import ConfigurationError
 
@@ -125,6 +124,8 @@ class EventSpec:
         unindexed = self.unindexed
 
         def general(topics: list[str], data: str) -> dict[str, Any]:
+            import eth_abi  # only events with arrays or strings need it; it takes ~0.5 s to import
+
             args = {
                 name: decode(topics[i + 1][2:]) for i, (name, decode) in enumerate(topic_decoders)
             }
@@ -224,7 +225,7 @@ def event_specs(abi: Iterable[Mapping[str, Any]]) -> dict[str, EventSpec]:
         if item.get("type") != "event" or item.get("anonymous"):
             continue
         signature = f"{item['name']}({','.join(canonical_type(p) for p in item['inputs'])})"
-        topic0 = "0x" + keccak(text=signature).hex()
+        topic0 = "0x" + keccak(signature.encode()).hex()
         specs[topic0] = EventSpec(item["name"], topic0, tuple(item["inputs"]))
     return specs
 
