@@ -186,7 +186,8 @@ class Indexer:
             metrics.INDEXED_TIMESTAMP.set(timestamp)
         while not stop.is_set():
             checkpoint = store.checkpoint()
-            head = self.rpc.block_number()
+            notified = None if heads is None else heads.fresh_head()
+            head = self.rpc.block_number() if notified is None else notified
             self.node_head = head
             metrics.set_position(head, None if checkpoint is None else checkpoint[0])
             if checkpoint is not None:
@@ -284,7 +285,11 @@ class Indexer:
         assert store is not None
         contracts = store.contracts()
         fetcher = self._fetcher(contracts)
-        batch = fetcher.fetch(first, last, self._reversible_from(head))
+        heads = self._heads
+        known = {} if heads is None else {
+            n: found for n in range(first, last + 1) if (found := heads.header(n)) is not None
+        }  # fmt: skip
+        batch = fetcher.fetch(first, last, self._reversible_from(head), known)
         if not self._parent_matches(batch, checkpoint):
             self._undo_reorg(checkpoint, head)
             return

@@ -90,7 +90,8 @@ class RangeFetcher:
             cursor = end + 1
         return logs
 
-    def fetch(self, from_block: int, to_block: int, reversible_from: int) -> Batch:
+    def fetch(self, from_block: int, to_block: int, reversible_from: int,
+              known: dict[int, dict[str, Any]] | None = None) -> Batch:  # fmt: skip
         """The logs of a range with the headers they need, consistent with one another.
 
         Raises:
@@ -99,7 +100,7 @@ class RangeFetcher:
             NodeBehind: The node has no block for a number in the range.
         """
         logs = [log for log in self.logs(from_block, to_block) if not log.get("removed")]
-        return self.complete(from_block, to_block, logs, reversible_from)
+        return self.complete(from_block, to_block, logs, reversible_from, known)
 
     def complete(self, from_block: int, to_block: int, logs: list[dict[str, Any]],
                  reversible_from: int, known: dict[int, dict[str, Any]] | None = None) -> Batch:  # fmt: skip

@@ -3,7 +3,10 @@
 The subscription only shortens the wait: the indexer still polls every `poll_interval`, so a
 subscription that silently stops (or a node without WebSockets) costs latency, never progress.
 The wall-clock time each head's notification arrived is kept (the first hop of a commit's latency
-breakdown, `indexer.commit_message.Hops`).
+breakdown, `indexer.commit_message.Hops`), and so is the header it carries: following the head,
+the indexer takes the head's number and header from the notification instead of asking the node
+again (`eth_blockNumber`, `eth_getBlockByNumber`), and `RangeFetcher.complete` still checks them
+against the logs' block hashes and one another.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from typing import Any
 
 import orjson
 from websockets.exceptions import WebSocketException
@@ -41,6 +45,8 @@ class HeadWatcher:
         self.url = websocket_url(rpc_url)
         self._new_head = threading.Event()
         self._arrivals: OrderedDict[int, float] = OrderedDict()
+        self._headers: dict[int, dict[str, Any]] = {}  # the notified header of each kept arrival
+        self._fresh: int | None = None  # the newest head notified since `fresh_head` last asked
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="new-heads", daemon=True)
@@ -61,6 +67,17 @@ class HeadWatcher:
         with self._lock:
             return self._arrivals.get(number)
 
+    def header(self, number: int) -> dict[str, Any] | None:
+        """The header of block `number` as the node last notified it, if it did recently."""
+        with self._lock:
+            return self._headers.get(number)
+
+    def fresh_head(self) -> int | None:
+        """The number of the newest head notified since the last call, if one was."""
+        with self._lock:
+            fresh, self._fresh = self._fresh, None
+            return fresh
+
     def latest(self) -> float | None:
         """When the last notification arrived (unix seconds), if any did."""
         with self._lock:
@@ -72,14 +89,21 @@ class HeadWatcher:
     def _note(self, raw: str | bytes) -> None:
         now = time.time()
         try:
-            number = int(orjson.loads(raw)["params"]["result"]["number"], 16)
+            header = orjson.loads(raw)["params"]["result"]
+            number = int(header["number"], 16)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             return  # the subscription's confirmation, or a node's oddity: still a wake-up
         with self._lock:
             self._arrivals[number] = now  # a reorg's new block at the same height: the latest
             self._arrivals.move_to_end(number)
+            self._fresh = number
+            if isinstance(header, dict) and {"hash", "parentHash", "timestamp"} <= header.keys():
+                self._headers[number] = header
+            else:
+                self._headers.pop(number, None)
             while len(self._arrivals) > KEPT_ARRIVALS:
-                self._arrivals.popitem(last=False)
+                gone, _ = self._arrivals.popitem(last=False)
+                self._headers.pop(gone, None)
 
     def _run(self) -> None:
         delay = 0.5

@@ -114,11 +114,14 @@ class Stack:
 @pytest.fixture
 def stack(ape_rpc_url: str, platform_deployments: Path, database_url: str, redis_url: str,
           tmp_path: Path) -> Iterator[Stack]:  # fmt: skip
-    """The indexer publishes commits of more than five events as ranges only, so the hubs read
-    those back from PostgreSQL (both paths are taken in every test that sends several blocks)."""
+    """The indexer follows the node's new heads over WebSocket (taking each head's number and
+    header from its notification) and publishes commits of more than five events as ranges only,
+    so the hubs read those back from PostgreSQL (both paths are taken in every test that sends
+    several blocks)."""
     namespace = f"ws-{uuid.uuid4().hex[:8]}"
     settings = settings_for(ape_rpc_url, platform_deployments, redis_namespace=namespace,
-                            reorg_window=1_000, poll_interval=0.02, publish_limit=5)  # fmt: skip
+                            reorg_window=1_000, poll_interval=0.02, publish_limit=5,
+                            use_websocket=True)  # fmt: skip
     with following(settings, database_url, redis_url) as synced:
         synced()
         found = Stack(ape_rpc_url, database_url, redis_url, namespace, synced, tmp_path)
