@@ -200,8 +200,10 @@ def build(sizes: Sizes, rpc_url: str, step: Callable[[str], None]) -> dict[str, 
         if rest > 0:
             jobs += _fan_jobs(rest, recipients, max(1, 4_000 // len(recipients)))
         _fan_out(rpc, admin.address, str(fan.address), jobs)
-        # Holders trade among themselves too, each transfer a transaction of its own.
-        senders = mine[: max(1, min(len(mine), peer))]
+        # Holders trade among themselves too, each transfer a transaction of its own, sent by the
+        # holders the fan gave more than one share (one who gave away its only share would have
+        # nothing to claim, list or vote with later).
+        senders = recipients[: max(1, min(len(recipients), peer))]
         send.impersonate(senders)
         send.send([tx(s, asset.token, asset.token.transfer.encode_input(mine[(k * 13 + 1) % len(mine)], 1))
                    for k, s in zip(range(peer), _cycle(senders), strict=False)])  # fmt: skip
