@@ -169,8 +169,8 @@ $(WRK):
 bench-api: install compile $(WRK) ## Reads at 64 clients (rps, p50/p99) beside pgbench on the same database
 	PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH $(VENV)/bin/python bench/api_bench.py $(ARGS)
 
-bench-scale: install compile ## A platform-sized chain: build, index from empty, every read on a cache miss (ARGS=--scale 0.01)
-	$(VENV)/bin/python bench/scale_bench.py $(ARGS)
+bench-scale: install compile $(WRK) ## A platform-sized chain: build, index from empty, every read on a cache miss (ARGS=--scale 0.01)
+	PATH=$(CURDIR)/$(TOOLS)/bin:$$PATH $(VENV)/bin/python bench/scale_bench.py $(ARGS)
 
 bench-feed: install compile ## 1,000 WebSocket subscribers: mined-to-delivered p50/p99, per hop (ARGS="--subscribers 10000 --api-processes 2")
 	$(VENV)/bin/python bench/feed_bench.py $(ARGS)

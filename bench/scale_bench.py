@@ -75,8 +75,11 @@ GRAPHQL = (
 
 def anvil(state: Path) -> contextlib.AbstractContextManager[str]:
     """An anvil of this run's own, its state loaded from and dumped to `state` (on exit)."""
+    # Only the newest states in memory: with every block's state kept, the full-size build grew
+    # anvil past 23 GB and the kernel killed it (blocks, receipts and logs are all kept).
     return local_anvil("--base-fee", "0", "--gas-price", "0", "--gas-limit", "2000000000",
-                       "--state", str(state), balance=1_000_000_000, start_seconds=120,
+                       "--prune-history", "32", "--state", str(state),
+                       balance=1_000_000_000, start_seconds=120,
                        stop_seconds=600)  # anvil writes its state as it stops  # fmt: skip
 
 
