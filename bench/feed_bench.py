@@ -294,14 +294,24 @@ async def _subscribe_all(urls: list[str], topic_sets: list[list[str]], pipe: Con
     url_of: dict[FeedClient, str] = {}
 
     def on_message(now: float, payload: bytes, client: FeedClient) -> None:
+        if payload.startswith(b'{"type":"event"'):  # the server's key order; read in place
+            if b'"event":"Transfer"' not in payload:
+                return
+            at = payload.find(b'"tx_hash":"') + 11
+            tx_hash = payload[at : at + 66].decode()
+            status = (
+                "removed"
+                if payload.startswith(b'"status":"removed"', payload.find(b'"status"'))
+                else "added"
+            )
+            arrivals[status][tx_hash].append(now)
+            key = f"{tx_hash} {url_of[client]}"
+            if status == "added" and key not in hops and b'"hops"' in payload:
+                hops[key] = loads(payload)["hops"]
+            return
         message = loads(payload)
         kind = message["type"]
-        if kind == "event" and message["event"]["event"] == "Transfer":
-            tx_hash = message["event"]["tx_hash"]
-            arrivals[message["status"]][tx_hash].append(now)
-            if message["status"] == "added" and "hops" in message:
-                hops.setdefault(f"{tx_hash} {url_of[client]}", message["hops"])
-        elif kind == "subscribed" and not client.subscribed.done():
+        if kind == "subscribed" and not client.subscribed.done():
             client.subscribed.set_result(None)
         elif kind == "error" and not client.subscribed.done():
             client.subscribed.set_exception(RuntimeError(f"subscribe refused: {message}"))

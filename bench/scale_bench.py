@@ -254,6 +254,7 @@ def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: f
             if reindex:
                 drop_database(server_url, record["database_url"])
                 record["database_url"] = new_database(server_url)
+                path.write_text(json.dumps(record))
                 record.update(index_chain(rpc_url, Path(record["deployments"]),
                                           record["database_url"]))  # fmt: skip
                 path.write_text(json.dumps(record))
@@ -263,6 +264,7 @@ def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: f
             record = build_chain(scale, rpc_url, deployments)
             record["deployments"] = str(deployments)
             record["database_url"] = new_database(server_url)
+            path.write_text(json.dumps(record))  # the chain is kept even if indexing fails
             record.update(index_chain(rpc_url, deployments, record["database_url"]))
             path.write_text(json.dumps(record))
         with redis_server(redis_url, WORKDIR) as redis:

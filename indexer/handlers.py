@@ -525,6 +525,7 @@ class TransferRun:
             asset["total_supply"] += supply
             per_share = asset["magnified_revenue_per_share"]
             snapshot = asset["snapshot_id"]  # no snapshot is taken inside a run (it has a handler)
+            p.prefetch("holders", [(token, account) for account in accounts])
             for account, (amount, first_block, block) in accounts.items():
                 row = p.get("holders", (token, account)) or p.create(
                     "holders", (token, account), asset_id=asset_id, first_block=first_block,

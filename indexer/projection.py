@@ -8,6 +8,7 @@ undone, because it may then hold changes the database does not.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from indexer.store import Key, Row
@@ -19,6 +20,8 @@ class RowSource(Protocol):
     """Where rows missing from the cache come from (the store)."""
 
     def load(self, table: str, key: Key) -> Row | None: ...
+
+    def load_many(self, table: str, keys: Sequence[Key]) -> dict[Key, Row]: ...
 
     def new_row(self, table: str, key: Key, values: dict[str, Any]) -> Row: ...
 
@@ -122,6 +125,17 @@ class Projection:
             return None
         self.dirty[table][key] = row
         return row
+
+    def prefetch(self, table: str, keys: Iterable[Key]) -> None:
+        """Loads the rows of the keys the cache lacks, together (a run of transfers touches
+        thousands of holders: one query per row cost more than the rest of the indexing)."""
+        rows = self.cache.tables[table]
+        missing = [key for key in keys if key not in rows]
+        if not missing:
+            return
+        found = self.source.load_many(table, missing)
+        for key in missing:
+            rows[key] = found.get(key, _ABSENT)
 
     def read(self, table: str, key: Key) -> Row | None:
         """The current row, only to read (not marked as changed), or None if there is none."""

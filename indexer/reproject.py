@@ -31,6 +31,9 @@ class _Cleared:
     def load(self, table: str, key: Key) -> Row | None:
         return None
 
+    def load_many(self, table: str, keys: Sequence[Key]) -> dict[Key, Row]:
+        return {}
+
     def new_row(self, table: str, key: Key, values: dict[str, Any]) -> Row:
         return self.store.new_row(table, key, values)
 

@@ -4,6 +4,7 @@ transfer at a time, or summed runs of transfers between reports) built them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import given, settings
@@ -39,6 +40,9 @@ class Rows:
 
     def load(self, table: str, key: Key) -> Row | None:
         return dict(self.asset) if table == "assets" else None
+
+    def load_many(self, table: str, keys: Sequence[Key]) -> dict[Key, Row]:
+        return {key: row for key in keys if (row := self.load(table, key)) is not None}
 
     def new_row(self, table: str, key: Key, values: dict[str, Any]) -> Row:
         return {**DEFAULTS[table], "key": key, **values}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import given, settings
@@ -40,6 +41,9 @@ class Rows:
     def load(self, table: str, key: Key) -> Row | None:
         row = self.tables.get(table, {}).get(key)
         return dict(row) if row is not None else None
+
+    def load_many(self, table: str, keys: Sequence[Key]) -> dict[Key, Row]:
+        return {key: row for key in keys if (row := self.load(table, key)) is not None}
 
     def new_row(self, table: str, key: Key, values: dict[str, Any]) -> Row:
         if table == "share_snapshots":
