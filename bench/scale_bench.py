@@ -79,7 +79,7 @@ def anvil(state: Path) -> contextlib.AbstractContextManager[str]:
     # anvil past 23 GB and the kernel killed it (blocks, receipts and logs are all kept).
     return local_anvil("--base-fee", "0", "--gas-price", "0", "--gas-limit", "2000000000",
                        "--prune-history", "32", "--state", str(state),
-                       balance=1_000_000_000, start_seconds=120,
+                       balance=1_000_000_000, start_seconds=900,
                        stop_seconds=600)  # anvil writes its state as it stops  # fmt: skip
 
 

@@ -89,6 +89,9 @@ def project(
     decode = decoder.decode
     handlers = HANDLERS
     transfers = TransferRun()
+    if not isinstance(logs, Sequence):
+        logs = list(logs)  # read twice: for the keys, then to project
+    projection.prefetch("holders", holder_keys(logs, followed))
     final_below = journaled_from if journaled_from is not None else 1 << 62
     lines: list[str] = []
     events: list[PublishedEvent] | None = None if publish_limit is None else []
@@ -150,6 +153,18 @@ def project(
         events=events,
         total=count,
     )
+
+
+def holder_keys(logs: Sequence[Mapping[str, Any]], followed: Followed) -> set[tuple[str, str]]:
+    """The `holders` keys a batch may touch, loaded together before it is projected: every
+    indexed topic of a share token's log read as an address (its transfers, delegations, votes
+    and claims name their holders there; a key that is no holder just loads nothing)."""
+    keys: set[tuple[str, str]] = set()
+    for raw in logs:
+        address = raw["address"].lower()
+        if followed.get(address, ("",))[0] == "share_token":
+            keys.update((address, "0x" + topic[26:]) for topic in raw["topics"][1:])
+    return keys
 
 
 def discover(
