@@ -85,6 +85,7 @@ class Indexer:
         self.store: Store | None = None
         self.cache = EntityCache()
         self.failures = 0
+        self._unanalyzed = 0  # events committed since the last ANALYZE this process ran
         self.node_head = 0
         self.progress = Progress(settings.progress)
         self._span = settings.initial_range
@@ -198,6 +199,7 @@ class Indexer:
                 if until is not None and checkpoint[0] >= until:
                     if self._tip_changed(checkpoint):
                         continue
+                    self._analyze_after_backfill()
                     return True
             target = head - self.settings.confirmations
             if until is not None:
@@ -207,6 +209,7 @@ class Indexer:
                 if checkpoint is not None and self._tip_changed(checkpoint):
                     continue
                 self.failures = 0
+                self._analyze_after_backfill()
                 if heads is not None:
                     heads.wait(self.settings.poll_interval, stop)
                 else:
@@ -433,6 +436,7 @@ class Indexer:
         hops.committed = time.time()
         elapsed = time.monotonic() - started
         metrics.EVENTS.inc(count)
+        self._unanalyzed += count
         metrics.set_position(max(self.node_head, write.to_block), write.to_block)
         if write.blocks and write.blocks[-1][0] == write.to_block:
             metrics.INDEXED_TIMESTAMP.set(write.blocks[-1][3])
@@ -442,6 +446,20 @@ class Indexer:
                       count, hops)  # fmt: skip
         if self.on_commit is not None:
             self.on_commit(write.to_block)
+
+    def _analyze_after_backfill(self) -> None:
+        """Refreshes the planner's statistics once a backfill of `analyze_after_events` or more has
+        caught up: until autovacuum gets to the new rows, the planner still sees the tables as
+        nearly empty, and on the platform-sized chain a page of an asset's holders took 37 ms
+        instead of 2 ms (`make bench-scale`)."""
+        threshold = self.settings.analyze_after_events
+        if self._unanalyzed >= threshold and self.store is not None:
+            started = time.monotonic()
+            self.store.analyze()
+            log.info("planner statistics refreshed after a backfill",
+                     extra={"events": self._unanalyzed,
+                            "seconds": round(time.monotonic() - started, 2)})  # fmt: skip
+        self._unanalyzed = 0 if self._unanalyzed >= threshold else self._unanalyzed
 
     _decoder_cache: Decoder | None = None
 

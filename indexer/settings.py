@@ -49,6 +49,12 @@ class IndexerSettings(BaseSettings):
     max_range: int = Field(default=100_000, ge=1)
     target_logs_per_request: int = Field(default=10_000, ge=1)
     prefetch_batches: int = Field(default=4, ge=1)
+    analyze_after_events: int = Field(
+        default=500_000,
+        ge=1,
+        description="A backfill of at least this many events ends with ANALYZE (fresh planner"
+        " statistics before autovacuum gets to the new rows).",
+    )
     header_batch_size: int = Field(default=200, ge=1)
     switch_interval: float = Field(
         default=0.0005, gt=0, description="Python's GIL switch interval."

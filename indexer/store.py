@@ -215,6 +215,13 @@ class Store:
             row: Row | None = cur.fetchone()
         return row
 
+    def analyze(self) -> None:
+        """Refreshes the planner's statistics of the database's tables (`ANALYZE`)."""
+        if self._reader is None or self._reader.closed:
+            raise DatabaseUnavailable("not connected")
+        with self._guard(), self._reader.cursor() as cur:
+            cur.execute("ANALYZE")
+
     def load_many(self, table: str, keys: Sequence[Key]) -> dict[Key, Row]:
         """The domain rows of many keys (without the chain id), in one query per 1,000 keys;
         keys without a row are left out."""

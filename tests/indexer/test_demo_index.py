@@ -245,3 +245,17 @@ def test_the_command_line_defaults_to_embedded_postgres_and_redis(
     assert "postgresql://postgres@127.0.0.1:" in done.stderr
     with embedded.postgres(None, tmp_path / "postgres") as url:
         assert_same_state(url, reference)
+
+
+def test_a_large_backfill_ends_with_fresh_planner_statistics_and_a_small_one_leaves_them_to_autovacuum(
+    demo_chain: tuple[str, Path], reference: str, database_url: str
+) -> None:
+    def analyzed(url: str) -> set[str]:
+        with psycopg.connect(url) as conn:
+            rows = conn.execute("SELECT relname FROM pg_stat_user_tables"
+                                " WHERE last_analyze IS NOT NULL").fetchall()  # fmt: skip
+        return {str(r[0]) for r in rows}
+
+    assert analyzed(reference) == set()  # the demo's few hundred events are under the default
+    index(settings_for(*demo_chain, analyze_after_events=500), database_url)
+    assert {"raw_logs", "holders", "assets"} <= analyzed(database_url)
