@@ -52,7 +52,7 @@ PY_DIRS := $(wildcard scripts tests bench infra indexer launcher api docgen ops 
 ARGS ?=
 
 .PHONY: help install compile lint fmt slither gas-check test unit fuzz run indexer api bench-gas bench-indexer \
-	bench-api bench-feed bench-scale bench-reorg bench-web3 bench-redis docs docs-check clean ops-check ops-generate image-smoke
+	bench-api bench-feed bench-scale bench-reorg bench-web3 bench-redis bench-sockets docs docs-check clean ops-check ops-generate image-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -180,6 +180,9 @@ bench-reorg: install compile ## A reorg undone and its removed messages delivere
 
 bench-redis: install ## Redis pub/sub as the feed uses it: publish and delivery rates to N subscribers
 	$(VENV)/bin/python bench/redis_pubsub_bench.py $(ARGS)
+
+bench-sockets: install ## The feed fan-out's floor: one frame written to each of 5,000 loopback sockets
+	$(VENV)/bin/python bench/socket_write_bench.py $(ARGS)
 
 docs: install compile ## Regenerate docs/architecture's generated documents (schema, API specs, metrics, contract pages)
 	$(VENV)/bin/python -m docgen

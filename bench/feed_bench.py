@@ -15,10 +15,13 @@ Everything runs on this machine, each part in its own process, as in production:
     API                     `--api-processes` uvicorn processes serving `api.main:app_from_env`,
                             each with its own feed hub reading Redis (`API_WS_HOPS=true`: every
                             message carries its hop times)
-    subscribers             `--client-processes` processes: asyncio + websockets, N connections
+    subscribers             `--client-processes` processes: a minimal asyncio client, N connections
                             to `/ws` spread over the API processes, a third each on `events`,
                             `asset:<id>` and `account:<sender>`, so every subscriber gets each
-                            transfer once, under its own topic
+                            transfer once, under its own topic; `--client-nice 19` runs them at
+                            the lowest CPU priority, standing in for clients on other machines
+                            (their reading then waits for the server's work rather than sharing
+                            the cores with it)
 
 The platform is deployed on ape's anvil, one asset's shares are bought by a single holder, and
 that holder and the recipients abstain from voting, so each transfer emits one `Transfer` log.
@@ -201,8 +204,11 @@ def _answers(url: str) -> bool:
 Arrivals = dict[str, dict[str, list[float]]]  # status -> tx hash -> arrival times
 
 
-def subscribers(urls: list[str], topic_sets: list[list[str]], pipe: Connection) -> None:
-    """Runs in a subscribers' process: connects, reports ready, records arrivals until told."""
+def subscribers(urls: list[str], topic_sets: list[list[str]], pipe: Connection,
+                nice: int = 0) -> None:  # fmt: skip
+    """Runs in a subscribers' process (at CPU priority `nice`): connects, reports ready, records
+    arrivals until told."""
+    os.nice(nice)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, len(topic_sets) + 1024)), hard))
     uvloop.run(_subscribe_all(urls, topic_sets, pipe))
@@ -354,9 +360,11 @@ class Subscribers:
         urls: The `/ws` URL of each API process (connections spread round-robin).
         topic_sets: The topics of each connection.
         processes: Client processes (one asyncio loop each).
+        nice: Their CPU priority (0 as this process, up to 19, the lowest).
     """
 
-    def __init__(self, urls: list[str], topic_sets: list[list[str]], processes: int) -> None:
+    def __init__(self, urls: list[str], topic_sets: list[list[str]], processes: int,
+                 nice: int = 0) -> None:  # fmt: skip
         context = multiprocessing.get_context("spawn")
         self.pipes: list[Connection] = []
         self.children = []
@@ -366,7 +374,9 @@ class Subscribers:
             # (k + i * processes) % len(urls), so the processes' connections interleave.
             order = [urls[(k + i * processes) % len(urls)] for i in range(len(urls))]
             ours, theirs = context.Pipe()
-            child = context.Process(target=subscribers, daemon=True, args=(order, share, theirs))
+            child = context.Process(
+                target=subscribers, daemon=True, args=(order, share, theirs, nice)
+            )
             child.start()
             self.pipes.append(ours)
             self.children.append(child)
@@ -526,16 +536,18 @@ def topic_sets(chain: Platform, count: int) -> list[list[str]]:
 
 def measure(chain: Platform, database_url: str, redis_url: str, workdir: Path, count: int,
             transactions: int, interval: float, warmup: int, api_processes: int,
-            client_processes: int, hops: bool = True) -> str:  # fmt: skip
+            client_processes: int, hops: bool = True, client_nice: int = 0) -> str:  # fmt: skip
     """Starts the indexer, the API and the subscribers, sends the transfers, prints the figures."""
     with stack(chain, database_url, redis_url, workdir, connections=count,
                api_processes=api_processes, hops=hops) as running:  # fmt: skip
         rss_before = [rss_kb(child.pid) for child in running.apis]
         started = time.monotonic()
-        clients = Subscribers(running.ws_urls, topic_sets(chain, count), client_processes)
+        clients = Subscribers(running.ws_urls, topic_sets(chain, count), client_processes,
+                              client_nice)  # fmt: skip
         clients.wait_ready(1800)
         click.echo(f"{count} subscribers connected in {time.monotonic() - started:.1f} s"
-                   f" ({api_processes} API processes, {client_processes} client processes)")  # fmt: skip
+                   f" ({api_processes} API processes, {client_processes} client processes"
+                   f" at nice {client_nice})")  # fmt: skip
         published: dict[str, float] = {}
         watcher = threading.Thread(target=_watch_redis, daemon=True,
                                    args=(redis_url, chain.chain_id, running.namespace, published))  # fmt: skip
@@ -646,6 +658,9 @@ def _free_port() -> int:
               help="API processes behind the Redis fan-out; subscribers spread over them.")  # fmt: skip
 @click.option("--client-processes", default=None, type=click.IntRange(1, 32),
               help="Subscriber processes [default: one per 2,500 subscribers].")  # fmt: skip
+@click.option("--client-nice", default=0, show_default=True, type=click.IntRange(0, 19),
+              help="CPU priority of the subscriber processes: 19 stands them in for remote"
+                   " machines, whose reading costs the server's cores nothing.")  # fmt: skip
 @click.option("--hops/--no-hops", default=True, show_default=True,
               help="Messages carry their hop times (the breakdown; larger messages).")  # fmt: skip
 @click.option("--server-url", default=SERVER_URL, show_default=True,
@@ -653,7 +668,8 @@ def _free_port() -> int:
 @click.option("--redis-url", default=REDIS_URL, show_default=True,
               help="Redis server (an embedded one when it does not answer).")  # fmt: skip
 def main(subscribers: int, transactions: int, interval: float, warmup: int, api_processes: int,
-         client_processes: int | None, hops: bool, server_url: str, redis_url: str) -> None:  # fmt: skip
+         client_processes: int | None, client_nice: int, hops: bool, server_url: str,
+         redis_url: str) -> None:  # fmt: skip
     """Measures how long the WebSocket feed takes to deliver a mined transfer to N subscribers."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * subscribers + 1024)), hard))
@@ -674,7 +690,7 @@ def main(subscribers: int, transactions: int, interval: float, warmup: int, api_
         redis_url = stack.enter_context(redis_server(redis_url, workdir))
         clients = client_processes or max(1, -(-subscribers // 2_500))
         line = measure(chain, database_url, redis_url, workdir, subscribers, transactions,
-                       interval, warmup, api_processes, clients, hops)  # fmt: skip
+                       interval, warmup, api_processes, clients, hops, client_nice)  # fmt: skip
     click.echo(line)
 
 
