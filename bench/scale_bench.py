@@ -7,6 +7,7 @@ Usage (from any directory; the script changes to the repository root):
     .venv/bin/python bench/scale_bench.py                  # the issue's size (30-60 min to build)
     .venv/bin/python bench/scale_bench.py --reuse          # the last chain and index, reads only
     .venv/bin/python bench/scale_bench.py --reuse --reindex  # the last chain, indexed again
+    .venv/bin/python bench/scale_bench.py --reuse --route "graphql portfolio"  # one route
 
 At scale 1 the chain has 20 assets, 50,000 holders, 1,000,000 share transfers, 60 months of signed
 production reports and revenue deposits per asset, 100,000 claims, 10,000 listings and fills and 500
@@ -67,9 +68,9 @@ from api_bench import anvil as local_anvil  # noqa: E402
 from infra import embedded  # noqa: E402
 
 WORKDIR = ROOT / ".data" / "bench-scale"
-GRAPHQL = (
-    '{ account(address: "%s") { portfolio { holdings { assetId balance claimable energyWh'
-    " reportsShared asset { name status } } } } }"
+GRAPHQL = (  # as a client sends it: one document, the account in its variables
+    "query Portfolio($address: Address!) { account(address: $address) { portfolio {"
+    " holdings { assetId balance claimable energyWh reportsShared asset { name status } } } } }"
 )
 
 
@@ -188,13 +189,18 @@ def route_paths(url: str, record: dict[str, Any], sample: int) -> dict[str, list
             f"/governance/proposals/{a}/{p}/votes" for a, p in record["proposals"]
         ],
         "/status": ["/status"],
-        "graphql portfolio": [f"/graphql?query={quote(GRAPHQL % h)}" for h in holders[:200]],
+        "graphql portfolio": [
+            f"/graphql?query={quote(GRAPHQL)}&variables={quote(json.dumps({'address': h}))}"
+            for h in holders[:200]
+        ],
     }
 
 
 def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, connections: int,
-                  seconds: float, workers: int, sample: int) -> tuple[list[Load], float]:  # fmt: skip
-    """pgbench select-only, then every route with the cache missed; returns the loads and tps."""
+                  seconds: float, workers: int, sample: int,
+                  only: tuple[str, ...] = ()) -> tuple[list[Load], float]:  # fmt: skip
+    """pgbench select-only, then every route (or those named in `only`) with the cache missed;
+    returns the loads and tps."""
     demo = Demo(rpc_url, Path(record["deployments"]), record["database_url"], redis_url,
                 f"scale{secrets.token_hex(3)}", record["chain_id"], record["asset_ids"],
                 record["holders"])  # fmt: skip
@@ -207,7 +213,13 @@ def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, conne
     loads = []
     with api_server(demo, workers, scratch) as url:
         routes = route_paths(url, record, sample)
+        unknown = set(only) - set(routes)
+        if unknown:
+            raise click.BadParameter(f"{', '.join(sorted(unknown))}: the routes are"
+                                     f" {', '.join(routes)}", param_hint="--route")  # fmt: skip
         for route, paths in routes.items():
+            if only and route not in only:
+                continue
             check_paths(url, route, paths[:3])
             wrk(url, route, paths, connections=connections, seconds=min(2.0, seconds),
                 threads=threads, workdir=scratch, unique=True)  # fmt: skip
@@ -230,11 +242,13 @@ def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, conne
 )
 @click.option("--duration", default=10.0, show_default=True, help="Seconds of each measurement.")
 @click.option("--workers", default=1, show_default=True, help="API processes.")
+@click.option("--route", "routes", multiple=True,
+              help="Measure only this route (as printed, e.g. 'graphql portfolio'); repeatable.")  # fmt: skip
 @click.option("--sample", default=2_000, show_default=True, help="Random holders asked about.")
 @click.option("--server-url", default=SERVER_URL, show_default=True, help="PostgreSQL server.")
 @click.option("--redis-url", default=REDIS_URL, show_default=True, help="Redis (the API's cache).")
-def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: float, workers: int, sample: int,
-         server_url: str, redis_url: str) -> None:  # fmt: skip
+def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: float, workers: int,
+         routes: tuple[str, ...], sample: int, server_url: str, redis_url: str) -> None:  # fmt: skip
     """Builds (or reuses) the chain and its index, then measures every read with the cache missed."""
     path = WORKDIR / "record.json"
     old = json.loads(path.read_text()) if path.exists() else None
@@ -269,7 +283,8 @@ def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: f
             path.write_text(json.dumps(record))
         with redis_server(redis_url, WORKDIR) as redis:
             loads, tps = measure_reads(record, rpc_url, redis, connections=connections,
-                                       seconds=duration, workers=workers, sample=sample)  # fmt: skip
+                                       seconds=duration, workers=workers, sample=sample,
+                                       only=routes)  # fmt: skip
     click.echo(f"chain build took {record['build_s']:,.0f} s; indexing {record['index_s']:,.0f} s")
     worst = max(loads, key=lambda load: load.p99_ms)
     mean_rps = sum(load.rps for load in loads) / len(loads)

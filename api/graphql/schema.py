@@ -11,6 +11,7 @@ from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
     MaxTokensLimiter,
+    ParserCache,
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
@@ -343,6 +344,9 @@ class ReadModelSchema(strawberry.Schema):
 # request, and a new class is a new validation-cache key, so no validation was ever cached.
 ALIAS_RULE = alias_rule(MAX_ALIASES)
 VALIDATIONS_CACHED = 256  # distinct (document, rules) validations kept, least recently used out
+# Distinct (text, token limit) parses kept: a client's document with variables is one text, and
+# its parse (about a millisecond for a portfolio query) and validation then happen once.
+DOCUMENTS_CACHED = 256
 
 schema = ReadModelSchema(
     query=Query,
@@ -351,6 +355,7 @@ schema = ReadModelSchema(
         Limits,
         lambda: AddValidationRules([ALIAS_RULE]),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=DOCUMENTS_CACHED),
         lambda: ValidationCache(maxsize=VALIDATIONS_CACHED),
         lambda: MaskErrors(should_mask_error=_mask),
     ],
