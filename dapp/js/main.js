@@ -427,6 +427,8 @@ async function start() {
     }
   });
   $("#faucet").addEventListener("click", tapFaucet);
+  // Disabled in the page until here: a click before the handler existed did nothing at all.
+  $("#connect").disabled = false;
   window.addEventListener("hashchange", route);
   await restore(config).catch(() => {});
   walletBar();
