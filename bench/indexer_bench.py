@@ -27,9 +27,9 @@ Measured in this run, each in a fresh process (peak RSS is that process's own):
                   counted, as an operator sees it; the ratio is taken from this figure;
     copy-alone    as many rows as were indexed, shaped like `raw_logs`, written with `COPY` alone
                   into a table created `LIKE raw_logs` (the same indexes), in batches of 10,000;
-    deferred      with `--deferred-indexes`: `index` into a third empty database whose `raw_logs`
-                  keeps only its primary key, then its secondary indexes built again from their
-                  definitions (what building them after a backfill, not row by row, would give).
+    row by row    with `--row-by-row`: `index` into a third empty database with
+                  `INDEXER_DEFER_INDEXES=false`, every raw_logs index kept up to date row by row
+                  (by default a first backfill builds the secondary indexes once caught up).
 
 The database is a fresh `bench_<random>` on the machine's PostgreSQL (`--server-url`), dropped at
 the end (`--keep-db` keeps it); when that server does not answer, an embedded one is started through
@@ -56,14 +56,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, LiteralString, cast
+from typing import Any
 
 import click
 import psycopg
 from _services import NETWORK, REDIS_URL, SERVER_URL, redis_server, scratch_database
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, keccak
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 # ape reads the project from the working directory, and `scripts._lib` and `indexer` live at the
@@ -339,29 +338,17 @@ def measure_index(chain: Chain, database_url: str, profile: str | None) -> dict[
     return result
 
 
-def measure_deferred(chain: Chain, database_url: str) -> dict[str, float]:
-    """`measure_index` with `raw_logs`' secondary indexes dropped first and built again after."""
-    settings = _settings(chain)
+def measure_row_by_row(chain: Chain, database_url: str) -> dict[str, float]:
+    """`measure_index` with `INDEXER_DEFER_INDEXES=false`: every raw_logs index kept up to date
+    row by row, as before the deferral."""
+    settings = _settings(chain).model_copy(update={"defer_indexes": False})
     upgrade(database_url)
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        definitions = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'raw_logs'"
-            " AND indexname <> 'raw_logs_pkey'"
-        ).fetchall()
-        for name, _ in definitions:
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
     started = time.perf_counter()
     Indexer(settings, database_url, None).run(until=chain.head)
-    indexed = time.perf_counter() - started
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("SET maintenance_work_mem = '256MB'")
-        started = time.perf_counter()
-        for _, definition in definitions:
-            conn.execute(cast(LiteralString, definition))  # as pg_indexes gives it
-        built = time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
-    return {"events": int(row[0]) if row else 0, "indexed": indexed, "built": built,
-            "indexes": len(definitions)}  # fmt: skip
+    return {"events": int(row[0]) if row else 0, "seconds": seconds}
 
 
 def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> dict[str, float]:
@@ -436,7 +423,7 @@ def _rate(count: float, seconds: float) -> float:
 
 
 def measure(chain: Chain, database_url: str, launch_url: str, redis_url: str | None,
-            profile: str | None, deferred_url: str | None = None) -> str:  # fmt: skip
+            profile: str | None, row_url: str | None = None) -> str:  # fmt: skip
     """Runs every measurement on the generated chain; prints them; returns the result line."""
     settings = _settings(chain)
     deployed = [address for address, _, _, _ in deployed_contracts(settings, chain.chain_id)]
@@ -473,14 +460,12 @@ def measure(chain: Chain, database_url: str, launch_url: str, redis_url: str | N
                f" {_rate(copy['rows'], copy['seconds']):,.0f} rows/s")  # fmt: skip
     click.echo(f"index (in process, after start-up) / fetch-alone ="
                f" {_rate(events_per_s, fetch_limit):.2f}")  # fmt: skip
-    if deferred_url is not None:
-        deferred = in_child(measure_deferred, chain, deferred_url)
-        total = deferred["indexed"] + deferred["built"]
-        click.echo(f"deferred: {deferred['events']:,} events in {deferred['indexed']:.2f} s with"
-                   f" the key alone + {deferred['built']:.2f} s building {deferred['indexes']:.0f}"
-                   f" secondary indexes = {_rate(deferred['events'], total):,.0f} events/s,"
-                   f" {_rate(_rate(deferred['events'], total), fetch_limit):.2f} of fetch-alone"
-                   f" (row by row: {_rate(events_per_s, fetch_limit):.2f})")  # fmt: skip
+    if row_url is not None:
+        kept = in_child(measure_row_by_row, chain, row_url)
+        rate = _rate(kept["events"], kept["seconds"])
+        click.echo(f"index, every raw_logs index kept row by row (INDEXER_DEFER_INDEXES=false):"
+                   f" {kept['events']:,} events in {kept['seconds']:.2f} s = {rate:,.0f} events/s,"
+                   f" {_rate(rate, fetch_limit):.2f} of fetch-alone")  # fmt: skip
     ratio = _rate(launch_per_s, fetch_limit)
     verdict = "meets" if ratio >= 0.5 else "misses"
     click.echo(f"launch / fetch-alone = {ratio:.2f} ({verdict} the 0.50 target)")
@@ -523,12 +508,12 @@ def _prepare_environment() -> None:
 @click.option("--redis-url", default=REDIS_URL, show_default=True,
               help="Redis the launched indexer publishes to (embedded when it does not answer).")  # fmt: skip
 @click.option("--keep-db", is_flag=True, help="Keep the bench database (its URL is printed).")
-@click.option("--deferred-indexes", is_flag=True,
-              help="Also index with raw_logs' secondary indexes built afterwards (a third database).")  # fmt: skip
+@click.option("--row-by-row", is_flag=True,
+              help="Also index with every raw_logs index kept row by row (a third database).")  # fmt: skip
 @click.option("--profile", type=click.Path(dir_okay=False),
               help="cProfile the indexer run into this file and print its top functions.")  # fmt: skip
 def main(transfers: int, recipients: int, rounds: int, settle: bool, server_url: str,
-         redis_url: str, keep_db: bool, deferred_indexes: bool, profile: str | None) -> None:  # fmt: skip
+         redis_url: str, keep_db: bool, row_by_row: bool, profile: str | None) -> None:  # fmt: skip
     """Generates N share transfers on anvil, indexes them, and compares with the raw limits."""
     _prepare_environment()
     from ape import networks
@@ -550,12 +535,12 @@ def main(transfers: int, recipients: int, rounds: int, settle: bool, server_url:
                 redis_server(redis_url, workdir) as redis,
                 ExitStack() as optional,
             ):
-                deferred_url = (
+                row_url = (
                     optional.enter_context(scratch_database(server_url, workdir,
-                                                            prefix="benchdeferred", keep=keep_db))
-                    if deferred_indexes else None
+                                                            prefix="benchrows", keep=keep_db))
+                    if row_by_row else None
                 )  # fmt: skip
-                line = measure(chain, database_url, launch_url, redis, profile, deferred_url)
+                line = measure(chain, database_url, launch_url, redis, profile, row_url)
     click.echo(f"generation {generated - started:.1f} s, measurements"
                f" {time.monotonic() - generated:.1f} s, total {time.monotonic() - started:.1f} s")  # fmt: skip
     click.echo(line)

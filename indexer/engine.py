@@ -43,7 +43,7 @@ from indexer.projection import EntityCache, Projection
 from indexer.publish import Publisher
 from indexer.rpc import RpcClient
 from indexer.settings import IndexerSettings
-from indexer.store import BatchWrite, Store
+from indexer.store import BatchWrite, Store, declared_indexes
 from infra.abi import Abis
 from infra.settings import LOCAL_CHAIN_IDS
 
@@ -86,6 +86,7 @@ class Indexer:
         self.cache = EntityCache()
         self.failures = 0
         self._unanalyzed = 0  # events committed since the last ANALYZE this process ran
+        self._deferred: dict[str, str] = {}  # raw_logs indexes dropped for this backfill
         self.node_head = 0
         self.progress = Progress(settings.progress)
         self._span = settings.initial_range
@@ -178,6 +179,7 @@ class Indexer:
         assert store is not None and self.chain_id is not None
         deployed = deployed_contracts(self.settings, self.chain_id)
         store.seed_contracts(deployed)
+        self._check_indexes(store)
         start = self.settings.from_block
         if start is None:
             start = min(block for _, _, _, block in deployed)
@@ -199,7 +201,7 @@ class Indexer:
                 if until is not None and checkpoint[0] >= until:
                     if self._tip_changed(checkpoint):
                         continue
-                    self._analyze_after_backfill()
+                    self._after_backfill()
                     return True
             target = head - self.settings.confirmations
             if until is not None:
@@ -209,7 +211,7 @@ class Indexer:
                 if checkpoint is not None and self._tip_changed(checkpoint):
                     continue
                 self.failures = 0
-                self._analyze_after_backfill()
+                self._after_backfill()
                 if heads is not None:
                     heads.wait(self.settings.poll_interval, stop)
                 else:
@@ -446,6 +448,36 @@ class Indexer:
                       count, hops)  # fmt: skip
         if self.on_commit is not None:
             self.on_commit(write.to_block)
+
+    def _check_indexes(self, store: Store) -> None:
+        """Builds raw_logs indexes an interrupted backfill left dropped; on a first backfill
+        (`defer_indexes`, raw_logs empty), drops them until it has caught up."""
+        if self._deferred:
+            return  # this process's backfill goes on after a passing fault
+        missing = store.missing_indexes()
+        if missing:
+            started = time.monotonic()
+            declared = declared_indexes()
+            built = store.build_indexes({name: declared[name] for name in missing})
+            log.info("built raw_logs indexes missing at start",
+                     extra={"indexes": built, "seconds": round(time.monotonic() - started, 2)})  # fmt: skip
+        if self.settings.defer_indexes and store.checkpoint() is None:
+            self._deferred = store.defer_indexes()
+            if self._deferred:
+                log.info("raw_logs keeps its key alone until the backfill has caught up",
+                         extra={"indexes": sorted(self._deferred)})  # fmt: skip
+
+    def _after_backfill(self) -> None:
+        """Once caught up: builds the indexes a first backfill deferred, then refreshes the
+        planner's statistics if the backfill was large."""
+        if self._deferred and self.store is not None:
+            started = time.monotonic()
+            built = self.store.build_indexes(self._deferred)
+            self._deferred = {}
+            log.info("built raw_logs indexes after the backfill",
+                     extra={"indexes": built, "events": self._unanalyzed,
+                            "seconds": round(time.monotonic() - started, 2)})  # fmt: skip
+        self._analyze_after_backfill()
 
     def _analyze_after_backfill(self) -> None:
         """Refreshes the planner's statistics once a backfill of `analyze_after_events` or more has

@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, LiteralString, cast
 
 import psycopg
+from psycopg import sql as pgsql
 from psycopg.adapt import Loader
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -24,6 +25,31 @@ from indexer.exceptions import ReorgTooDeep, RetryableError
 LEADER_LOCK_CLASS = 0x656E6572  # "ener", the first half of the leader lock's key
 KEPT = frozenset({"raw_logs", "contracts"})  # what a re-projection keeps
 NOT_APPEND_ONLY = frozenset({"checkpoints", "undo_log", "blocks", "reorgs"})
+RAW_LOGS_KEY = "raw_logs_pkey"
+# raw_logs' secondary indexes, as `infra.database.models.sync.RawLog` declares them (a test keeps
+# the two equal): named here so that a start can check them without importing the models.
+RAW_LOGS_INDEXES = (
+    "raw_logs_by_address", "raw_logs_by_event", "raw_logs_by_asset_arg",
+    "raw_logs_transfers_from", "raw_logs_transfers_to", "raw_logs_by_seller", "raw_logs_by_tx",
+    "raw_logs_by_address_event",
+)  # fmt: skip
+
+
+def declared_indexes() -> dict[str, str]:
+    """raw_logs' secondary indexes as the models declare them: name -> `CREATE INDEX IF NOT
+    EXISTS` statement (imports SQLAlchemy and the models: about a second)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+
+    from infra.database.models.sync import RawLog
+
+    dialect = postgresql.dialect()
+    return {
+        str(index.name): str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect))
+        for index in RawLog.__table__.indexes  # type: ignore[attr-defined]
+    }
+
+
 RAW_LOG_COLUMNS = (
     "chain_id", "block_number", "log_index", "block_hash", "tx_hash", "tx_index", "address",
     "event", "topics", "data", "args", "block_timestamp",
@@ -221,6 +247,55 @@ class Store:
             raise DatabaseUnavailable("not connected")
         with self._guard(), self._reader.cursor() as cur:
             cur.execute("ANALYZE")
+
+    def defer_indexes(self) -> dict[str, str]:
+        """Drops `raw_logs`' secondary indexes when the table holds no row at all (a first
+        backfill then maintains only its key); their names and definitions, to build once it has
+        caught up (`build_indexes`). Nothing when rows exist, or when readers hold the table for
+        more than 2 s."""
+        with self._guard():
+            try:
+                with self.conn.transaction(), self.conn.cursor() as cur:
+                    cur.execute("SET LOCAL lock_timeout = '2s'")
+                    cur.execute("LOCK TABLE raw_logs IN ACCESS EXCLUSIVE MODE")
+                    cur.execute("SELECT EXISTS (SELECT 1 FROM raw_logs)")
+                    row = cur.fetchone()
+                    if row is None or row[0]:
+                        return {}
+                    cur.execute(
+                        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname ="
+                        " current_schema() AND tablename = 'raw_logs' AND indexname <> %s",
+                        (RAW_LOGS_KEY,),
+                    )
+                    definitions = {str(name): str(sql) for name, sql in cur.fetchall()}
+                    for name in definitions:
+                        cur.execute(pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
+            except psycopg.errors.LockNotAvailable:
+                return {}
+        return definitions
+
+    def build_indexes(self, definitions: Mapping[str, str]) -> list[str]:
+        """Creates those of `raw_logs`' indexes (name -> `CREATE INDEX` statement) that are
+        missing, one transaction each; their names."""
+        present = {str(r[0]) for r in self._all(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND tablename = 'raw_logs'", ())}  # fmt: skip
+        built = []
+        for name, statement in definitions.items():
+            if name in present:
+                continue
+            with self._guard(), self.conn.transaction(), self.conn.cursor() as cur:
+                cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                cur.execute(cast(LiteralString, statement))
+            built.append(name)
+        return built
+
+    def missing_indexes(self) -> list[str]:
+        """The declared `raw_logs` indexes the table lacks (`RAW_LOGS_INDEXES`)."""
+        present = {str(r[0]) for r in self._all(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND tablename = 'raw_logs'", ())}  # fmt: skip
+        return [name for name in RAW_LOGS_INDEXES if name not in present]
 
     def load_many(self, table: str, keys: Sequence[Key]) -> dict[Key, Row]:
         """The domain rows of many keys (without the chain id), in one query per 1,000 keys;

@@ -3,6 +3,7 @@ logs, and unchanged by crashes, node faults, dropped database connections and a 
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import subprocess
@@ -34,6 +35,7 @@ from indexer.reproject import reproject
 from indexer.store import Store
 from infra import embedded
 from infra.abi import Abis
+from infra.database.migrate import upgrade
 from infra.settings import ROOT
 
 
@@ -259,3 +261,60 @@ def test_a_large_backfill_ends_with_fresh_planner_statistics_and_a_small_one_lea
     assert analyzed(reference) == set()  # the demo's few hundred events are under the default
     index(settings_for(*demo_chain, analyze_after_events=500), database_url)
     assert {"raw_logs", "holders", "assets"} <= analyzed(database_url)
+
+
+def raw_logs_indexes(url: str) -> dict[str, str]:
+    """raw_logs' indexes as PostgreSQL holds them: name -> definition."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT indexname, indexdef FROM pg_indexes"
+                            " WHERE tablename = 'raw_logs'").fetchall()  # fmt: skip
+    return {str(name): str(definition) for name, definition in rows}
+
+
+def test_a_first_backfill_builds_the_raw_logs_indexes_once_caught_up_as_migrated(
+    demo_chain: tuple[str, Path], database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    upgrade(database_url)
+    migrated = raw_logs_indexes(database_url)
+
+    with caplog.at_level(logging.INFO, logger="indexer.engine"):
+        index(settings_for(*demo_chain), database_url)
+
+    deferred = [r for r in caplog.records if r.getMessage().startswith("raw_logs keeps its key")]
+    built = [
+        r for r in caplog.records if r.getMessage() == "built raw_logs indexes after the backfill"
+    ]
+    assert len(deferred) == 1 and len(built) == 1
+    assert sorted(built[0].__dict__["indexes"]) == sorted(set(migrated) - {"raw_logs_pkey"})
+    assert raw_logs_indexes(database_url) == migrated
+
+
+def test_raw_logs_indexes_missing_at_start_are_built_as_the_models_declare_them(
+    demo_chain: tuple[str, Path], reference: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    complete = raw_logs_indexes(reference)
+    with psycopg.connect(reference, autocommit=True) as conn:  # a backfill stopped half-way
+        conn.execute("DROP INDEX raw_logs_transfers_from, raw_logs_by_seller")
+
+    with caplog.at_level(logging.INFO, logger="indexer.engine"):
+        index(settings_for(*demo_chain), reference)
+
+    built = [
+        r for r in caplog.records if r.getMessage() == "built raw_logs indexes missing at start"
+    ]
+    assert [sorted(r.__dict__["indexes"]) for r in built] == [
+        ["raw_logs_by_seller", "raw_logs_transfers_from"]
+    ]
+    assert raw_logs_indexes(reference) == complete
+
+
+def test_an_indexed_database_keeps_its_raw_logs_indexes_through_a_restart(
+    demo_chain: tuple[str, Path], reference: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    complete = raw_logs_indexes(reference)
+
+    with caplog.at_level(logging.INFO, logger="indexer.engine"):
+        index(settings_for(*demo_chain), reference)
+
+    assert not [r for r in caplog.records if "raw_logs" in r.getMessage()]
+    assert raw_logs_indexes(reference) == complete
