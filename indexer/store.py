@@ -277,9 +277,7 @@ class Store:
     def build_indexes(self, definitions: Mapping[str, str]) -> list[str]:
         """Creates those of `raw_logs`' indexes (name -> `CREATE INDEX` statement) that are
         missing, one transaction each; their names."""
-        present = {str(r[0]) for r in self._all(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-            " AND tablename = 'raw_logs'", ())}  # fmt: skip
+        present = self._raw_logs_indexes()
         built = []
         for name, statement in definitions.items():
             if name in present:
@@ -292,10 +290,13 @@ class Store:
 
     def missing_indexes(self) -> list[str]:
         """The declared `raw_logs` indexes the table lacks (`RAW_LOGS_INDEXES`)."""
-        present = {str(r[0]) for r in self._all(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-            " AND tablename = 'raw_logs'", ())}  # fmt: skip
+        present = self._raw_logs_indexes()
         return [name for name in RAW_LOGS_INDEXES if name not in present]
+
+    def _raw_logs_indexes(self) -> set[str]:
+        rows = self._all("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                         " AND tablename = 'raw_logs'", ())  # fmt: skip
+        return {str(row[0]) for row in rows}
 
     def load_many(self, table: str, keys: Sequence[Key]) -> dict[Key, Row]:
         """The domain rows of many keys (without the chain id), in one query per 1,000 keys;
