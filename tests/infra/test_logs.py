@@ -3,19 +3,56 @@ process tests use; readable lines on a terminal."""
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import sys
 
+import ecs_logging
 import pytest
 from _logs import VALIDATOR, log_documents
 
 from infra import logs
 
 
-def _line(formatter: logging.Formatter, **extra: object) -> str:
-    record = logging.LogRecord("api.access", logging.INFO, __file__, 1, "GET %s", ("/x",), None)
+def _record(**extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("api.access", logging.INFO, __file__, 1, "GET %s", ("/x",), None,
+                               func="handle")  # fmt: skip
     record.__dict__.update(extra)
-    return formatter.format(record)
+    return record
+
+
+def _line(formatter: logging.Formatter, **extra: object) -> str:
+    return formatter.format(_record(**extra))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"attempt": 3, "color_message": "GET /x", "http.response.status_code": 404},
+        {"url.path": "/x", "client.ip": None, "event.duration": 1_234_000},
+        {"batch": {"blocks": 10, "events": None}, "note": 'h\u00e9llo \u2713 "quoted"'},
+        {"http.request": "a value where the schema has an object"},
+        {"processName": None},
+    ],
+)
+def test_a_line_written_directly_is_the_line_ecs_logging_writes(extra: dict[str, object]) -> None:
+    formatter = logs.EcsFormatter("api")
+    record = _record(**extra)
+    reference = ecs_logging.StdlibFormatter.format(formatter, copy.copy(record))
+    assert formatter.format(record) == reference
+
+
+def test_a_line_with_an_exception_carries_its_type_message_and_trace() -> None:
+    try:
+        raise ValueError("bad block")
+    except ValueError:
+        record = _record(exc_info=sys.exc_info())
+    (document,) = log_documents([logs.formatter("indexer", json=True).format(record)], "indexer")
+    assert document["error"]["type"] == "ValueError"
+    assert document["error"]["message"] == "bad block"
+    assert "raise ValueError" in document["error"]["stack_trace"]
 
 
 def test_own_fields_go_under_the_namespace_and_ecs_fields_keep_their_names() -> None:
