@@ -56,16 +56,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import psycopg
-import redis as redis_client
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from infra.exceptions import ServiceError
+
+if TYPE_CHECKING:  # redis-py is imported where it is used: it costs 0.3 s at start-up
+    import redis as redis_client
 
 HOST = "127.0.0.1"
 DATABASE = "platform"
@@ -96,6 +97,8 @@ def server_answers(url: str, timeout: float = 1.0) -> bool:
     if scheme in ("postgresql", "postgres"):
         return _postgres_answers(url, timeout)
     if scheme in ("redis", "rediss"):
+        import redis as redis_client
+
         client = _redis_client(url, timeout)
         try:
             return bool(client.ping())
@@ -363,6 +366,10 @@ def _tail(path: Path, chars: int = 2000) -> str:
 
 def _redis_client(url: str, timeout: float) -> redis_client.Redis:
     """A client that fails at once: redis-py otherwise retries a refused connection ~1 s."""
+    import redis as redis_client
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     return redis_client.Redis.from_url(
         url,
         socket_connect_timeout=timeout,
@@ -638,6 +645,8 @@ class _Redis:
         return False
 
     def stop(self, url: str) -> None:
+        import redis as redis_client
+
         self.url_file.unlink(missing_ok=True)
         client = _redis_client(url, 10)
         try:
@@ -655,6 +664,8 @@ class _Redis:
             time.sleep(0.02)
 
     def _is_ours(self, url: str) -> bool:
+        import redis as redis_client
+
         client = _redis_client(url, 2)
         try:
             folder = client.config_get("dir").get("dir")
