@@ -68,6 +68,7 @@ from api_bench import anvil as local_anvil  # noqa: E402
 from infra import embedded  # noqa: E402
 
 WORKDIR = ROOT / ".data" / "bench-scale"
+"""Where the chain and its record are kept, unless `--workdir` names another folder."""
 GRAPHQL = (  # as a client sends it: one document, the account in its variables
     "query Portfolio($address: Address!) { account(address: $address) { portfolio {"
     " holdings { assetId balance claimable energyWh reportsShared asset { name status } } } } }"
@@ -196,8 +197,8 @@ def route_paths(url: str, record: dict[str, Any], sample: int) -> dict[str, list
     }
 
 
-def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, connections: int,
-                  seconds: float, workers: int, sample: int,
+def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, workdir: Path, *,
+                  connections: int, seconds: float, workers: int, sample: int,
                   only: tuple[str, ...] = ()) -> tuple[list[Load], float]:  # fmt: skip
     """pgbench select-only, then every route (or those named in `only`) with the cache missed;
     returns the loads and tps."""
@@ -205,7 +206,7 @@ def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, conne
                 f"scale{secrets.token_hex(3)}", record["chain_id"], record["asset_ids"],
                 record["holders"])  # fmt: skip
     threads = max(1, min(4, os.cpu_count() or 1))
-    scratch = WORKDIR / "run"
+    scratch = workdir / "run"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     tps = pgbench(record["database_url"], "select-only", clients=connections, seconds=seconds,
@@ -246,20 +247,28 @@ def measure_reads(record: dict[str, Any], rpc_url: str, redis_url: str, *, conne
               help="Measure only this route (as printed, e.g. 'graphql portfolio'); repeatable.")  # fmt: skip
 @click.option("--sample", default=2_000, show_default=True, help="Random holders asked about.")
 @click.option("--server-url", default=SERVER_URL, show_default=True, help="PostgreSQL server.")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=WORKDIR,
+    show_default=True,
+    help="Where the chain and its record are kept (one chain each).",
+)
 @click.option("--redis-url", default=REDIS_URL, show_default=True, help="Redis (the API's cache).")
 def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: float, workers: int,
-         routes: tuple[str, ...], sample: int, server_url: str, redis_url: str) -> None:  # fmt: skip
+         routes: tuple[str, ...], sample: int, server_url: str, workdir: Path,
+         redis_url: str) -> None:  # fmt: skip
     """Builds (or reuses) the chain and its index, then measures every read with the cache missed."""
-    path = WORKDIR / "record.json"
+    path = workdir / "record.json"
     old = json.loads(path.read_text()) if path.exists() else None
-    state = WORKDIR / "anvil.json"
+    state = workdir / "anvil.json"
     if reuse and (old is None or not state.exists()):
-        raise click.ClickException(f"nothing to reuse in {WORKDIR}: run without --reuse first")
+        raise click.ClickException(f"nothing to reuse in {workdir}: run without --reuse first")
     if not reuse:
         if old is not None:
             drop_database(server_url, old["database_url"])
-        shutil.rmtree(WORKDIR, ignore_errors=True)
-        WORKDIR.mkdir(parents=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
     with anvil(state) as rpc_url:
         if reuse:
             assert old is not None
@@ -273,7 +282,7 @@ def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: f
                                           record["database_url"]))  # fmt: skip
                 path.write_text(json.dumps(record))
         else:
-            deployments = WORKDIR / "deployments"
+            deployments = workdir / "deployments"
             deployments.mkdir()
             record = build_chain(scale, rpc_url, deployments)
             record["deployments"] = str(deployments)
@@ -281,8 +290,8 @@ def main(scale: float, reuse: bool, reindex: bool, connections: int, duration: f
             path.write_text(json.dumps(record))  # the chain is kept even if indexing fails
             record.update(index_chain(rpc_url, deployments, record["database_url"]))
             path.write_text(json.dumps(record))
-        with redis_server(redis_url, WORKDIR) as redis:
-            loads, tps = measure_reads(record, rpc_url, redis, connections=connections,
+        with redis_server(redis_url, workdir) as redis:
+            loads, tps = measure_reads(record, rpc_url, redis, workdir, connections=connections,
                                        seconds=duration, workers=workers, sample=sample,
                                        only=routes)  # fmt: skip
     click.echo(f"chain build took {record['build_s']:,.0f} s; indexing {record['index_s']:,.0f} s")
