@@ -91,6 +91,8 @@ async def open_state(settings: ApiSettings) -> AsyncIterator[AppState]:
         stack.push_async_callback(head.stop)
         limiter = RateLimiter(redis, f"{prefix}:api")
         stack.push_async_callback(limiter.aclose)
+        cache = ReadCache(redis, f"{prefix}:api", seconds=settings.cache_seconds)
+        stack.push_async_callback(cache.aclose)
         state = AppState(
             settings=settings,
             chain_id=chain_id,
@@ -98,7 +100,7 @@ async def open_state(settings: ApiSettings) -> AsyncIterator[AppState]:
             primary=primary,
             redis=redis,
             head=head,
-            cache=ReadCache(redis, f"{prefix}:api", seconds=settings.cache_seconds),
+            cache=cache,
             jwt_key=tokens.signing_key(settings),
             node=node,
             limiter=limiter,

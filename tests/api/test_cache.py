@@ -37,6 +37,7 @@ def test_a_body_is_served_at_its_block_only_and_a_reorg_to_the_same_height_is_a_
         assert await first.get_or_make(AT_5, "/assets", maker(b"before", calls)) == b"before"
         assert await first.get_or_make(AT_5, "/assets", maker(b"again", calls)) == b"before"
         assert first.peek(AT_5, "/assets") is not None
+        await first.flush()  # stored in Redis
         assert await other_process.get_or_make(AT_5, "/assets", maker(b"x", calls)) == b"before"
         assert first.peek(REORGED_5, "/assets") is None
         assert await first.get_or_make(REORGED_5, "/assets", maker(b"after", calls)) == b"after"
@@ -57,6 +58,33 @@ def test_concurrent_misses_of_one_key_compute_it_once(redis_url: str) -> None:
         )
         assert bodies == [b"one"] * 20
         assert calls == [b"one"]
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_the_misses_of_many_requests_are_stored_together_and_read_by_another_process(
+    redis_url: str,
+) -> None:
+    async def scenario() -> None:
+        client = aioredis.Redis.from_url(redis_url)
+        prefix = f"cache-test-{uuid.uuid4().hex[:8]}"
+        cache, other_process = (ReadCache(client, prefix, seconds=30) for _ in range(2))
+        calls: list[bytes] = []
+        keys = [f"/accounts/{n}" for n in range(50)]
+        bodies = await asyncio.gather(
+            *(cache.get_or_make(AT_5, key, maker(key.encode(), calls)) for key in keys)
+        )
+        assert bodies == [key.encode() for key in keys]
+        await cache.flush()
+        stored = await client.mget([f"{prefix}:cache:{AT_5}:{key}" for key in keys])
+        assert stored == bodies
+        assert 0 < await client.ttl(f"{prefix}:cache:{AT_5}:{keys[0]}") <= 30
+        again = await asyncio.gather(
+            *(other_process.get_or_make(AT_5, key, maker(b"x", calls)) for key in keys)
+        )
+        assert again == bodies
+        assert len(calls) == 50  # the other process computed nothing
         await client.aclose()
 
     asyncio.run(scenario())
