@@ -18,7 +18,8 @@ rebuilding; a new build drops the previous database.
 
 Indexing runs `python -m indexer run --until <head>` from an empty database: events/s is the raw
 log count over the wall time from launch (imports and migrations included) to exit, peak RSS that
-process's high-water mark. The reads run `python -m api` over the index and load each route with
+process's high-water mark; then `eth_getLogs` alone over the same range (bench/indexer_bench.py's
+fetch-alone) gives the node's limit and the ratio of the two. The reads run `python -m api` over the index and load each route with
 `wrk` at `--connections` connections, every request with a query string of its own (which the
 routes ignore) so that every one misses the read cache; pgbench's select-only transaction runs on the
 same database for the same time first. The machine's load average is printed beside each figure.
@@ -64,6 +65,7 @@ from api_bench import (  # noqa: E402
     wrk,
 )
 from api_bench import anvil as local_anvil  # noqa: E402
+from indexer_bench import Chain, in_child, measure_fetch  # noqa: E402
 
 from infra import embedded  # noqa: E402
 
@@ -129,11 +131,22 @@ def index_chain(rpc_url: str, deployments: Path, database_url: str) -> dict[str,
         events = int(conn.execute("SELECT count(*) FROM raw_logs").fetchone()[0])  # type: ignore[index]
         holders = int(conn.execute(
             "SELECT count(DISTINCT account) FROM holders WHERE balance > 0").fetchone()[0])  # type: ignore[index]  # fmt: skip
+        followed = conn.execute("SELECT address, block_number FROM contracts").fetchall()
     figures = {"events": events, "holder_count": holders, "index_s": seconds,
                "events_per_s": events / seconds, "peak_rss_mb": usage.ru_maxrss / 1024}  # fmt: skip
     click.echo(f"indexed {events:,} events from empty in {seconds:,.1f} s:"
                f" {figures['events_per_s']:,.0f} events/s, peak RSS"
                f" {figures['peak_rss_mb']:,.0f} MiB ({load_average()})")  # fmt: skip
+    # The node's limit over the same range: eth_getLogs alone, as bench/indexer_bench.py measures it.
+    chain = Chain(rpc_url=rpc_url, chain_id=int(str(_rpc(rpc_url, "eth_chainId")), 16),
+                  deployments_dir=str(deployments), first_block=min(int(b) for _, b in followed),
+                  head=head, token="", transfers=0, transactions=0)  # fmt: skip
+    fetched = in_child(measure_fetch, chain, [str(a) for a, _ in followed], False)
+    figures["fetch_per_s"] = fetched["logs"] / fetched["seconds"]
+    figures["ratio"] = figures["events_per_s"] / figures["fetch_per_s"]
+    click.echo(f"fetch-alone over the same range: {fetched['logs']:,} logs in"
+               f" {fetched['seconds']:,.1f} s = {figures['fetch_per_s']:,.0f} logs/s; indexing (launch"
+               f" to exit) / fetch-alone = {figures['ratio']:.2f} ({load_average()})")  # fmt: skip
     return figures
 
 
