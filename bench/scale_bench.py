@@ -8,6 +8,7 @@ Usage (from any directory; the script changes to the repository root):
     .venv/bin/python bench/scale_bench.py --reuse          # the last chain and index, reads only
     .venv/bin/python bench/scale_bench.py --reuse --reindex  # the last chain, indexed again
     .venv/bin/python bench/scale_bench.py --reuse --route "graphql portfolio"  # one route
+    .venv/bin/python bench/scale_bench.py --scale 0.01 --workdir .data/bench-small  # a second chain
 
 At scale 1 the chain has 20 assets, 50,000 holders, 1,000,000 share transfers, 60 months of signed
 production reports and revenue deposits per asset, 100,000 claims, 10,000 listings and fills and 500
