@@ -124,10 +124,9 @@ class ReadCache:
             await asyncio.shield(self._sender)
 
     async def aclose(self) -> None:
-        """Sends what is queued (before Redis closes); reads still waiting get a miss."""
-        if self._sender is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.flush()
+        """Sends what is queued, before Redis closes."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.flush()
 
     async def _from_redis(self, name: str, make: Callable[[], Awaitable[bytes]]) -> bytes:
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()

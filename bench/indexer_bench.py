@@ -308,9 +308,12 @@ def measure_fetch(chain: Chain, addresses: list[str], decode: bool) -> dict[str,
             "decode_seconds": decode_seconds, "peak_rss_mb": _peak_rss_mb()}  # fmt: skip
 
 
-def measure_index(chain: Chain, database_url: str, profile: str | None) -> dict[str, Any]:
-    """Runs the indexer from an empty database to the head; counts the raw logs it wrote."""
-    settings = _settings(chain)
+def measure_index(chain: Chain, database_url: str, profile: str | None,
+                  defer_indexes: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Runs the indexer from an empty database to the head; counts the raw logs it wrote.
+    `defer_indexes=False` keeps every raw_logs index up to date row by row, as before the
+    deferral (`INDEXER_DEFER_INDEXES=false`)."""
+    settings = _settings(chain).model_copy(update={"defer_indexes": defer_indexes})
     upgrade(database_url)
     indexer = Indexer(settings, database_url, None)
     profiler = cProfile.Profile() if profile else None
@@ -336,19 +339,6 @@ def measure_index(chain: Chain, database_url: str, profile: str | None) -> dict[
         stats.sort_stats("cumulative").print_stats(25)
         result["profile"] = text.getvalue()
     return result
-
-
-def measure_row_by_row(chain: Chain, database_url: str) -> dict[str, float]:
-    """`measure_index` with `INDEXER_DEFER_INDEXES=false`: every raw_logs index kept up to date
-    row by row, as before the deferral."""
-    settings = _settings(chain).model_copy(update={"defer_indexes": False})
-    upgrade(database_url)
-    started = time.perf_counter()
-    Indexer(settings, database_url, None).run(until=chain.head)
-    seconds = time.perf_counter() - started
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
-    return {"events": int(row[0]) if row else 0, "seconds": seconds}
 
 
 def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> dict[str, float]:
@@ -461,7 +451,7 @@ def measure(chain: Chain, database_url: str, launch_url: str, redis_url: str | N
     click.echo(f"index (in process, after start-up) / fetch-alone ="
                f" {_rate(events_per_s, fetch_limit):.2f}")  # fmt: skip
     if row_url is not None:
-        kept = in_child(measure_row_by_row, chain, row_url)
+        kept = in_child(measure_index, chain, row_url, None, False)
         rate = _rate(kept["events"], kept["seconds"])
         click.echo(f"index, every raw_logs index kept row by row (INDEXER_DEFER_INDEXES=false):"
                    f" {kept['events']:,} events in {kept['seconds']:.2f} s = {rate:,.0f} events/s,"

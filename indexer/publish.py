@@ -47,11 +47,13 @@ class Publisher:
         self.limit = limit
         self.chain_id = chain_id
         self._client: redis.Redis | None = None
+        self._errors: tuple[type[Exception], ...] = ()
         if redis_url is not None:
             import redis  # here: the commands that never publish (reindex, migrate) skip its 0.3 s
 
             self._client = redis.Redis.from_url(redis_url, socket_timeout=2,
                                                 socket_connect_timeout=2)  # fmt: skip
+            self._errors = (redis.RedisError,)
 
     def publish(self, status: Status, *, from_block: int, to_block: int, head: tuple[int, str],
                 count: int, events: Sequence[PublishedEvent] | None,
@@ -59,8 +61,6 @@ class Publisher:
         """Sends one commit's message (events omitted when over the limit or not given)."""
         if self._client is None:
             return
-        import redis  # loaded by __init__ already
-
         hops = hops or Hops()
         hops.published = time.time()
         message = CommitMessage(
@@ -75,7 +75,7 @@ class Publisher:
         )
         try:
             self._client.publish(self.channel, message.encode())
-        except redis.RedisError as error:
+        except self._errors as error:
             log.warning("could not publish to Redis", extra={"error": str(error)})
 
     def close(self) -> None:

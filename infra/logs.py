@@ -37,8 +37,8 @@ class EcsFormatter(ecs_logging.StdlibFormatter):
     """ECS JSON with the service's name, and our own `extra` fields under `energy.`.
 
     A record without an exception is written here directly, the same line `ecs-logging` writes
-    (`tests/infra/test_logs.py` holds the two equal) at about a tenth of its cost: the API writes
-    one per request. A record with an exception goes through `ecs-logging`, for its `error.*`
+    (`tests/infra/test_logs.py` holds the two equal) in less than half its time (53 µs against 122
+    for an access line): the API writes one per request. A record with an exception goes through `ecs-logging`, for its `error.*`
     fields.
 
     Args:
