@@ -2,7 +2,8 @@
 
 Addresses come out lowercase (`0x` + 40 hex digits), integers as Python ints, fixed bytes as `0x` hex,
 structs as dicts keyed by component name. Events whose data holds only one-word static values are
-decoded by slicing the hex, which is several times faster than the general ABI decoder.
+decoded by slicing the hex, which is several times faster than the general ABI decoder
+(`infra.abi_decode`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 from eth_hash.auto import keccak
 
+from infra.abi_decode import decode_values
 from infra.exceptions import ConfigurationError
 
 # The contract types whose events the indexer follows, by the kind of contract they deploy as.
@@ -68,22 +70,6 @@ def _word_decoder(kind: str) -> Any:
     return None
 
 
-def normalize(value: Any, param: Mapping[str, Any]) -> Any:
-    """eth-abi's output as plain JSON values (the indexer's and the API's conventions): addresses
-    lowercase, bytes as hex, structs as dicts by component name, arrays as lists."""
-    kind: str = param["type"]
-    if kind.endswith("]"):
-        element = dict(param, type=kind[: kind.rindex("[")])
-        return [normalize(item, element) for item in value]
-    if kind == "tuple":
-        return {c["name"]: normalize(v, c) for c, v in zip(param["components"], value, strict=True)}
-    if kind == "address":
-        return str(value).lower()
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
-
-
 def _json_safe(value: Any, param: Mapping[str, Any]) -> Any:
     """A decoded value ready for JSON: wide integers become decimal strings."""
     kind: str = param["type"]
@@ -115,23 +101,20 @@ class EventSpec:
         return tuple(p for p in self.inputs if not p.get("indexed"))
 
     def decoder(self) -> Any:
-        """A function (topics, data) -> dict of arguments, through eth-abi (any event)."""
+        """A function (topics, data) -> dict of arguments, for any event (`infra.abi_decode`)."""
         topic_decoders = [
             (p["name"], _word_decoder(p["type"]) or (lambda word: "0x" + word))
             for p in self.indexed
         ]
-        types = [canonical_type(p) for p in self.unindexed]
         unindexed = self.unindexed
 
         def general(topics: list[str], data: str) -> dict[str, Any]:
-            import eth_abi  # only events with arrays or strings need it; it takes ~0.5 s to import
-
             args = {
                 name: decode(topics[i + 1][2:]) for i, (name, decode) in enumerate(topic_decoders)
             }
-            values = eth_abi.decode(types, bytes.fromhex(data[2:]))
+            values = decode_values(unindexed, bytes.fromhex(data[2:]))
             for param, value in zip(unindexed, values, strict=True):
-                args[param["name"]] = normalize(value, param)
+                args[param["name"]] = value
             return args
 
         return general
@@ -145,7 +128,7 @@ class EventSpec:
 
         Events made only of one-word values get a function generated for them, which slices the
         hex in place (several times faster than the general decoder); the others decode with
-        eth-abi and encode with orjson.
+        `infra.abi_decode` and encode with orjson.
         """
         flat = _flat_codec(self)
         if flat is not None:

@@ -19,7 +19,8 @@ import eth_abi
 from eth_utils import keccak
 
 from api.transactions.ranges import check_args
-from infra.abi import canonical_type, normalize
+from infra.abi import canonical_type
+from infra.abi_decode import decode_values
 
 # Contract types standing for every ERC-20 the platform talks to (any stablecoin has these).
 ERC20 = "MockStablecoin"
@@ -56,8 +57,7 @@ class Function:
 
     def decode(self, data: bytes) -> Any:
         """The return values: one value alone, several as a tuple (structs as dicts)."""
-        values = eth_abi.decode([canonical_type(p) for p in self.outputs], data)
-        plain = [normalize(v, p) for v, p in zip(values, self.outputs, strict=True)]
+        plain = decode_values(self.outputs, data)
         return plain[0] if len(plain) == 1 else tuple(plain)
 
 
@@ -78,9 +78,9 @@ class ErrorSpec:
 
     def decode(self, data: bytes) -> dict[str, Any]:
         """The error's arguments by name (`arg0`... for unnamed ones)."""
-        values = eth_abi.decode([canonical_type(p) for p in self.inputs], data)
+        values = decode_values(self.inputs, data)
         return {
-            (p.get("name") or f"arg{i}"): normalize(v, p)
+            (p.get("name") or f"arg{i}"): v
             for i, (v, p) in enumerate(zip(values, self.inputs, strict=True))
         }
 

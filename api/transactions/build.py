@@ -17,8 +17,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from eth_abi.exceptions import DecodingError
-
 from api.exceptions import InvalidInput, NotFound, Unavailable, WouldRevert
 from api.models.transactions import AssetRef, Prepared, Step, TxParams
 from api.node import NodeUnavailable, Reverted, RpcError, unavailable
@@ -26,6 +24,7 @@ from api.queries.transactions import asset_ref, module_addresses
 from api.transactions.abi import ERC20, AbiError, Abis
 from api.transactions.reverts import Money, RevertContext, decode_revert
 from api.types import checksum
+from infra.abi_decode import AbiDecodingError
 
 if TYPE_CHECKING:  # api.state makes the faucet, which reads the deployments from here
     from api.state import AppState
@@ -142,7 +141,7 @@ class Chain:
             return spec.decode(await self.rpc(self.node.call(tx)))
         except Reverted as error:
             raise self.revert_problem(error.data, context or RevertContext(), None) from error
-        except DecodingError as error:  # no contract there, or not this kind (a client's input)
+        except AbiDecodingError as error:  # no contract there, or not this kind (a client's input)
             raise InvalidInput(
                 f"{checksum(address)} does not answer {function}() as "
                 f"{'an ERC-20 token' if contract == ERC20 else 'the ' + contract} would: is it the"
@@ -202,7 +201,7 @@ class Chain:
             )
             fields, name, version, chain_id, verifying, salt, _ = spec.decode(answer)
             bits = int(fields, 16)
-        except (Reverted, DecodingError):  # no EIP-5267: OpenZeppelin's default domain
+        except (Reverted, AbiDecodingError):  # no EIP-5267: OpenZeppelin's default domain
             name, version, chain_id, verifying, salt = (
                 await self.view(ERC20, token, "name"),
                 "1",

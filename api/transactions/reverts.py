@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import eth_abi
 from eth_utils import keccak
 
 from api.transactions.abi import Abis
 from api.types import checksum
+from infra.abi_decode import decode_values
 
 ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
@@ -376,11 +376,11 @@ def decode_revert(abis: Abis, data: bytes, context: RevertContext) -> DecodedRev
     selector, body = data[:4], data[4:]
     try:
         if selector == ERROR_SELECTOR:
-            (reason,) = eth_abi.decode(["string"], body)
+            (reason,) = decode_values([{"type": "string"}], body)
             return DecodedRevert("Error", {"reason": reason}, f"the contract refused: {reason}",
                                  "0x" + selector.hex())  # fmt: skip
         if selector == PANIC_SELECTOR:
-            (code,) = eth_abi.decode(["uint256"], body)
+            (code,) = decode_values([{"type": "uint256"}], body)
             words = PANICS.get(code, f"panic code {code:#x}")
             return DecodedRevert("Panic", {"code": str(code)},
                                  f"the contract stopped on {words}", "0x" + selector.hex())  # fmt: skip
@@ -389,7 +389,7 @@ def decode_revert(abis: Abis, data: bytes, context: RevertContext) -> DecodedRev
             args = spec.decode(body)
             return DecodedRevert(spec.name, {k: _json_arg(v) for k, v in args.items()},
                                  describe(spec.name, args, context), "0x" + selector.hex())  # fmt: skip
-    except (eth_abi.exceptions.DecodingError, ValueError, KeyError, IndexError):
+    except (ValueError, KeyError, IndexError):  # AbiDecodingError is a ValueError
         pass
     return DecodedRevert(
         "Unknown", {"data": "0x" + data.hex()},

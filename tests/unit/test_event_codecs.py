@@ -1,4 +1,5 @@
-"""The generated event decoders read every one-word event exactly as eth-abi does."""
+"""The event decoders (generated for one-word events, `infra.abi_decode` for the others) read every
+event exactly as eth-abi encoded it; malformed data is refused with a reason."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from typing import Any
 
 import eth_abi
 import orjson
+import pytest
 from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.abi import canonical_type, event_specs
+from indexer.decode import Decoder
+from infra.abi import Abis, canonical_type, event_specs
+from infra.abi_decode import AbiDecodingError, decode_values
 
 _WIDTHS = (8, 16, 32, 64, 128, 160, 248, 256)
 WORD_TYPES = (
@@ -19,18 +23,39 @@ WORD_TYPES = (
     + [f"int{n}" for n in _WIDTHS]
     + [f"bytes{n}" for n in (1, 4, 20, 31, 32)]
 )
-# Types that are not one word: their events go through eth-abi in both paths.
-OTHER_TYPES = ["string", "bytes", "uint256[]", "address[]"]
+# Types that are not one word: their events go through the general decoder.
+OTHER_TYPES = ["string", "bytes", "uint256[]", "address[]", "string[]", "bytes[]", "uint8[3]",
+               "string[2]", "uint256[][]", "bytes32[2][]", "tuple", "tuple[]"]  # fmt: skip
+# The struct the `tuple` types above stand for: static and dynamic members, and a nested struct.
+STRUCT = [
+    {"name": "id", "type": "uint256"},
+    {"name": "name", "type": "string"},
+    {"name": "inner", "type": "tuple",
+     "components": [{"name": "who", "type": "address"}, {"name": "ok", "type": "bool"}]},
+    {"name": "ids", "type": "int16[]"},
+]  # fmt: skip
 
 
-def value_of(kind: str) -> st.SearchStrategy[Any]:
+def parameter(name: str, kind: str) -> dict[str, Any]:
+    """An ABI parameter; `tuple` kinds get the STRUCT components."""
+    param: dict[str, Any] = {"name": name, "type": kind}
+    if kind.startswith("tuple"):
+        param["components"] = STRUCT
+    return param
+
+
+def value_of(kind: str, components: list[dict[str, Any]] = STRUCT) -> st.SearchStrategy[Any]:
     """Values eth-abi can encode as `kind`."""
+    if kind.endswith("]"):
+        element, length = kind[: kind.rindex("[")], kind[kind.rindex("[") + 1 : -1]
+        size = {"min_size": int(length), "max_size": int(length)} if length else {"max_size": 3}
+        return st.lists(value_of(element, components), **size)
+    if kind == "tuple":
+        return st.tuples(*(value_of(c["type"], c.get("components", [])) for c in components))
     if kind == "address":
         return st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
     if kind == "bool":
         return st.booleans()
-    if kind.endswith("[]"):
-        return st.lists(value_of(kind[:-2]), max_size=4)
     if kind.startswith("uint"):
         return st.integers(0, 2 ** int(kind[4:]) - 1)
     if kind.startswith("int"):
@@ -43,10 +68,14 @@ def value_of(kind: str) -> st.SearchStrategy[Any]:
     return st.binary(min_size=int(kind[5:]), max_size=int(kind[5:]))
 
 
-def expected(kind: str, value: Any) -> Any:
-    """What the indexer's conventions make of a value: lowercase addresses, bytes as 0x hex."""
-    if kind.endswith("[]"):
-        return [expected(kind[:-2], v) for v in value]
+def expected(kind: str, value: Any, components: list[dict[str, Any]] = STRUCT) -> Any:
+    """What the indexer's conventions make of a value: lowercase addresses, bytes as 0x hex,
+    structs as dicts by component name."""
+    if kind.endswith("]"):
+        return [expected(kind[: kind.rindex("[")], v, components) for v in value]
+    if kind == "tuple":
+        return {c["name"]: expected(c["type"], v, c.get("components", []))
+                for c, v in zip(components, value, strict=True)}  # fmt: skip
     if kind == "address":
         return value.lower()
     if isinstance(value, bytes):
@@ -63,7 +92,7 @@ def events(draw: st.DrawFn, types: list[str]) -> tuple[list[dict[str, Any]], lis
     for i, kind in enumerate(kinds):
         index = kind in WORD_TYPES and indexed < 3 and draw(st.booleans())
         indexed += index
-        inputs.append({"name": f"arg{i}", "type": kind, "indexed": index})
+        inputs.append({**parameter(f"arg{i}", kind), "indexed": index})
     values = [draw(value_of(p["type"])) for p in inputs]
     return inputs, values
 
@@ -77,7 +106,8 @@ def encoded(inputs: list[dict[str, Any]], values: list[Any]) -> tuple[str, list[
         for p, v in zip(inputs, values, strict=True)
         if p["indexed"]
     ]
-    unindexed = [(p["type"], v) for p, v in zip(inputs, values, strict=True) if not p["indexed"]]
+    unindexed = [(canonical_type(p), v) for p, v in zip(inputs, values, strict=True)
+                 if not p["indexed"]]  # fmt: skip
     data = eth_abi.encode([t for t, _ in unindexed], [v for _, v in unindexed])
     return topic0, topics, "0x" + data.hex()
 
@@ -127,3 +157,46 @@ def test_only_events_of_one_word_values_get_a_generated_decoder() -> None:
     for inputs, generated in ((flat, True), (dynamic, False)):
         spec = next(iter(event_specs([{"type": "event", "name": "E", "inputs": inputs}]).values()))
         assert spec.codec().__name__ == ("codec" if generated else "general")
+
+
+def word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+@pytest.mark.parametrize(
+    ("kinds", "data", "reason"),
+    [
+        (["uint256"], b"", "past the end"),
+        (["uint256", "address"], word(1) + b"\x00" * 31, "past the end"),
+        (["string"], word(64), "past the end"),
+        (["string"], word(32) + word(33) + b"x" * 32, "past the end"),
+        (["uint256[]"], word(32) + word(2**200), "array of"),
+        (["bool"], word(2), "a bool of value 2"),
+        (["string"], word(32) + word(2) + b"\xff\xfe" + bytes(30), "not UTF-8"),
+    ],
+    ids=[
+        "empty",
+        "short word",
+        "offset past the end",
+        "string past the end",
+        "array longer than the data",
+        "bool of 2",
+        "string not UTF-8",
+    ],
+)
+def test_malformed_data_is_refused_with_its_reason(kinds: list[str], data: bytes,
+                                                   reason: str) -> None:  # fmt: skip
+    with pytest.raises(AbiDecodingError, match=reason):
+        decode_values([{"type": kind} for kind in kinds], data)
+
+
+def test_a_log_that_does_not_decode_is_kept_as_unknown() -> None:
+    inputs = [{"name": "note", "type": "string", "indexed": False}]
+    abis = Abis({"registry": {**event_specs([{"type": "event", "name": "AssetRegistered",
+                                               "inputs": []}]),
+                              **event_specs([{"type": "event", "name": "E", "inputs": inputs}])}})  # fmt: skip
+    topic0 = next(t for t, s in abis.by_kind["registry"].items() if s.name == "E")
+    decoder = Decoder(abis, 1)
+    good = "0x" + eth_abi.encode(["string"], ["sunny"]).hex()
+    assert decoder.decode([topic0], good) == ("E", {"note": "sunny"}, '{"note":"sunny"}')
+    assert decoder.decode([topic0], "0x" + word(32).hex()) == ("unknown", {}, "{}")
