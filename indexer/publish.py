@@ -12,12 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from indexer.commit_message import CommitMessage, Head, Hops, PublishedEvent, Status
-
-if TYPE_CHECKING:
-    import redis
+from infra.resp import RespConnection, RespError
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +43,7 @@ class Publisher:
         self.channel = channel(chain_id, namespace)
         self.limit = limit
         self.chain_id = chain_id
-        self._client: redis.Redis | None = None
-        self._errors: tuple[type[Exception], ...] = ()
-        if redis_url is not None:
-            import redis  # here: the commands that never publish (reindex, migrate) skip its 0.3 s
-
-            self._client = redis.Redis.from_url(redis_url, socket_timeout=2,
-                                                socket_connect_timeout=2)  # fmt: skip
-            self._errors = (redis.RedisError,)
+        self._client = RespConnection(redis_url, timeout=2) if redis_url is not None else None
 
     def publish(self, status: Status, *, from_block: int, to_block: int, head: tuple[int, str],
                 count: int, events: Sequence[PublishedEvent] | None,
@@ -74,8 +64,8 @@ class Publisher:
             hops=hops,
         )
         try:
-            self._client.publish(self.channel, message.encode())
-        except self._errors as error:
+            self._client.command("PUBLISH", self.channel, message.encode())
+        except RespError as error:
             log.warning("could not publish to Redis", extra={"error": str(error)})
 
     def close(self) -> None:
