@@ -24,7 +24,9 @@ Measured in this run, each in a fresh process (peak RSS is that process's own):
     index         `Indexer.run(until=head)` from an empty database (schema already migrated);
     launch        `python -m indexer run --until <head>` as a new process into another empty
                   (migrated) database, timed from launch to exit: start-up (imports, connections)
-                  counted, as an operator sees it; the ratio is taken from this figure;
+                  counted, as an operator sees it; the ratio is taken from this figure; with
+                  the CPU seconds the indexer, the local PostgreSQL server and anvil used meanwhile
+                  (/proc), whose sum over the cores is the shortest time any schedule could take;
     copy-alone    as many rows as were indexed, shaped like `raw_logs`, written with `COPY` alone
                   into a table created `LIKE raw_logs` (the same indexes), in batches of 10,000;
     row by row    with `--row-by-row`: `index` into a third empty database with
@@ -268,6 +270,39 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def server_cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) the local PostgreSQL server and anvil have used so far, read
+    from /proc; empty where there is no /proc (or the server is elsewhere).
+
+    A PostgreSQL backend that exited was reaped by the postmaster, which then holds its time as
+    its children's (`cutime`, `cstime`): the difference of two readings counts it either way.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        command = text[text.index("(") + 1 : text.rindex(")")]
+        name = {"postgres": "PostgreSQL", "anvil": "node"}.get(command)
+        if name is None:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+        parent_is_postgres = _command(int(fields[1])) == "postgres"
+        children = 0 if parent_is_postgres else cutime + cstime  # the postmaster's reaped backends
+        used[name] = used.get(name, 0.0) + (utime + stime + children) / ticks
+    return used
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def _settings(chain: Chain) -> IndexerSettings:
     return IndexerSettings(rpc_url=chain.rpc_url, deployments_dir=Path(chain.deployments_dir),
                            use_websocket=False, progress=False)  # fmt: skip
@@ -341,7 +376,7 @@ def measure_index(chain: Chain, database_url: str, profile: str | None,
     return result
 
 
-def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> dict[str, float]:
+def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> dict[str, Any]:
     """`python -m indexer run --until <head>` from launch to exit, into an empty database."""
     upgrade(database_url)
     env = dict(os.environ, RPC_URL=chain.rpc_url, DATABASE_URL=database_url,
@@ -350,6 +385,7 @@ def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> di
     if redis_url is not None:
         env["REDIS_URL"] = redis_url
         env["REDIS_NAMESPACE"] = f"indexerbench{os.getpid()}"
+    servers_before = server_cpu_seconds()
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "indexer", "run", "--no-progress", "--until",
                                 str(chain.head)], cwd=ROOT, env=env, stderr=subprocess.PIPE)  # fmt: skip
@@ -357,13 +393,18 @@ def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> di
     errors = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
+    servers_after = server_cpu_seconds()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise click.ClickException(f"the indexer failed:\n{errors.decode()[-3000:]}")
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
+    cpu = {"indexer": usage.ru_utime + usage.ru_stime}
+    cpu.update(
+        {name: servers_after[name] - servers_before.get(name, 0.0) for name in servers_after}
+    )
     return {"events": int(row[0]) if row else 0, "seconds": seconds,
-            "peak_rss_mb": usage.ru_maxrss / 1024}  # fmt: skip
+            "peak_rss_mb": usage.ru_maxrss / 1024, "cpu": cpu}  # fmt: skip
 
 
 def _copy_rows(chain: Chain, start: int, count: int) -> bytes:
@@ -438,6 +479,12 @@ def measure(chain: Chain, database_url: str, launch_url: str, redis_url: str | N
     click.echo(f"launch -> all rows: {launch['events']:,} events in {launch['seconds']:.2f} s ="
                f" {launch_per_s:,.0f} events/s (start-up counted), peak RSS"
                f" {launch['peak_rss_mb']:.1f} MB")  # fmt: skip
+    cpu = launch["cpu"]
+    cores = os.cpu_count() or 1
+    floor = sum(cpu.values()) / cores
+    click.echo("launch CPU: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in cpu.items())
+               + f" = {sum(cpu.values()):.2f} s on {cores} cores: no schedule ends before"
+               f" {floor:.2f} s, {_rate(launch['events'], floor):,.0f} events/s")  # fmt: skip
     addresses = sorted(set(addresses) | set(index["addresses"]))
     second = in_child(measure_fetch, chain, addresses, False)
     click.echo(f"fetch-alone again (all {len(addresses)} followed contracts): {second['logs']:,}"
@@ -458,7 +505,8 @@ def measure(chain: Chain, database_url: str, launch_url: str, redis_url: str | N
                    f" {_rate(rate, fetch_limit):.2f} of fetch-alone")  # fmt: skip
     ratio = _rate(launch_per_s, fetch_limit)
     verdict = "meets" if ratio >= 0.5 else "misses"
-    click.echo(f"launch / fetch-alone = {ratio:.2f} ({verdict} the 0.50 target)")
+    click.echo(f"launch / fetch-alone = {ratio:.2f} ({verdict} the 0.50 target); the CPU used"
+               f" allows at most {_rate(_rate(launch['events'], floor), fetch_limit):.2f}")  # fmt: skip
     return (f"indexer events={launch['events']} events_per_s={launch_per_s:.0f}"
             f" fetch_limit_per_s={fetch_limit:.0f} ratio={ratio:.2f}"
             f" peak_rss_mb={launch['peak_rss_mb']:.1f}")  # fmt: skip
