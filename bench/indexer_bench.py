@@ -20,7 +20,7 @@ Measured in this run, each in a fresh process (peak RSS is that process's own):
     fetch-alone   the same block range with `eth_getLogs` only: the indexer's `RangeFetcher` with
                   the indexer's settings, ranges planned as its prefetcher plans them, each range
                   dropped once counted; twice, before and after indexing; the faster is the limit;
-    decode-alone  the fetched logs through the indexer's `Decoder` (eth-abi decoding, JSON encoding);
+    decode-alone  the fetched logs through the indexer's `Decoder` (ABI decoding, JSON encoding);
     index         `Indexer.run(until=head)` from an empty database (schema already migrated);
     launch        `python -m indexer run --until <head>` as a new process into another empty
                   (migrated) database, timed from launch to exit: start-up (imports, connections)
@@ -466,7 +466,7 @@ def measure(chain: Chain, database_url: str, launch_url: str, redis_url: str | N
                f" {first['ranges']} ranges, {first['seconds']:.2f} s = {_rate(first['logs'], first['seconds']):,.0f} logs/s,"
                f" peak RSS {first['peak_rss_mb']:.0f} MB")  # fmt: skip
     click.echo(f"decode-alone: {_rate(first['logs'], first['decode_seconds']):,.0f} logs/s"
-               f" (indexer.decode.Decoder: eth-abi decoding and JSON encoding)")  # fmt: skip
+               f" (indexer.decode.Decoder: ABI decoding and JSON encoding)")  # fmt: skip
     index = in_child(measure_index, chain, database_url, profile)
     events_per_s = _rate(index["events"], index["seconds"])
     click.echo(f"index: {index['events']:,} events in {index['seconds']:.2f} s ="
