@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from pydantic import BaseModel, ValidationError
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.deps import State
 from api.exceptions import ApiError
@@ -50,6 +51,19 @@ M = TypeVar("M", bound=BaseModel)
 def state_of(info: Info) -> AppState:
     """The app state of a resolver's request."""
     return info.context.state
+
+
+def selects(info: Info, name: str) -> bool:
+    """Whether the field being resolved asks for its subfield `name`, directly or in a fragment
+    (a subfield under `@skip` or `@include` counts as asked for)."""
+
+    def within(selections: list[Selection]) -> bool:
+        return any(
+            item.name == name if isinstance(item, SelectedField) else within(item.selections)
+            for item in selections
+        )
+
+    return any(within(field.selections) for field in info.selected_fields)
 
 
 def page_size(info: Info, limit: int | None) -> int:

@@ -14,7 +14,15 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types.field import StrawberryField
 
-from api.graphql.context import Info, arguments, page_size, state_of, user_errors, validated
+from api.graphql.context import (
+    Info,
+    arguments,
+    page_size,
+    selects,
+    state_of,
+    user_errors,
+    validated,
+)
 from api.graphql.convert import to_graphql
 from api.graphql.scalars import EthAddress, Long
 from api.models.assets import (
@@ -76,6 +84,7 @@ def portfolio_of_holder() -> StrawberryField:
                 chain_id=state.chain_id,
                 address=root.account.lower(),
                 indexed_block=state.head.block,
+                listings=selects(info, "listings"),
             )
         )
 

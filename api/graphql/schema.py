@@ -21,7 +21,15 @@ from strawberry.types import ExecutionContext
 from api.db import DatabaseBusy
 from api.exceptions import ApiError
 from api.graphql import types
-from api.graphql.context import Info, arguments, page_size, state_of, user_errors, validated
+from api.graphql.context import (
+    Info,
+    arguments,
+    page_size,
+    selects,
+    state_of,
+    user_errors,
+    validated,
+)
 from api.graphql.convert import to_graphql
 from api.graphql.limits import MAX_ALIASES, MAX_TOKENS, Limits
 from api.graphql.relations import Cursor, Limit, Ordering, choice
@@ -62,6 +70,7 @@ class Account:
                 chain_id=state.chain_id,
                 address=self.address,
                 indexed_block=state.head.block,
+                listings=selects(info, "listings"),
             )
         )
 

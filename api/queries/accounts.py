@@ -85,7 +85,7 @@ def _totals(holdings: Sequence[Holding]) -> list[PaymentTotals]:
 
 
 async def account_portfolio(
-    db: Database, *, chain_id: int, address: str, indexed_block: int
+    db: Database, *, chain_id: int, address: str, indexed_block: int, listings: bool = True
 ) -> Portfolio:
     """Everything `address` (lowercase) holds; an empty portfolio for an unknown address.
 
@@ -94,11 +94,15 @@ async def account_portfolio(
         chain_id: The chain served.
         address: The account, lowercase.
         indexed_block: The indexed block the answer is for (reported back).
+        listings: Whether to read its open listings (GraphQL leaves them out unless asked for).
     """
-    rows, offers = await asyncio.gather(
-        db.fetch(_HOLDINGS, {"chain": chain_id, "account": address}),
-        _open_listings(db, chain_id=chain_id, seller=address),
-    )
+    holdings_rows = db.fetch(_HOLDINGS, {"chain": chain_id, "account": address})
+    if listings:
+        rows, offers = await asyncio.gather(
+            holdings_rows, _open_listings(db, chain_id=chain_id, seller=address)
+        )
+    else:
+        rows, offers = await holdings_rows, []
     holdings = [_holding(row) for row in rows]
     return Portfolio(
         address=address,

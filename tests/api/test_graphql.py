@@ -89,6 +89,19 @@ def test_portfolios_are_the_same_via_graphql_as_via_rest(
     assert any(len(client.get(f"/accounts/{a}").json()["holdings"]) > 1 for a in accounts)
 
 
+def test_a_portfolio_without_its_listings_has_the_same_holdings(
+    client: TestClient, accounts: list[str]
+) -> None:
+    query = ("query($a: Address!) { account(address: $a) { portfolio {"
+             " holdings { assetId balance claimable energyWh } } } }")  # fmt: skip
+    for account in accounts:
+        rest = client.get(f"/accounts/{account}").json()["holdings"]
+        found = data(client, query, {"a": account})["account"]["portfolio"]["holdings"]
+        assert snake(found) == [
+            {k: h[k] for k in ("asset_id", "balance", "claimable", "energy_wh")} for h in rest
+        ]
+
+
 def test_uint256_are_strings_and_addresses_are_checksummed(
     client: TestClient, accounts: list[str]
 ) -> None:
