@@ -27,7 +27,8 @@ WORD = 32
 
 class AbiDecodingError(ValueError):
     """The data is not an ABI encoding of the parameters asked for (too short, offsets or lengths
-    pointing past its end, a boolean that is neither 0 nor 1, text that is not UTF-8)."""
+    pointing past its end, a value wider than its type or with dirty padding, a boolean that is
+    neither 0 nor 1, text that is not UTF-8): as strict as eth-abi's default decoder."""
 
 
 def decode_values(params: Sequence[Param], data: bytes) -> list[Any]:
@@ -117,15 +118,31 @@ def _value(param: Param, data: bytes, at: int) -> Any:
         return content.decode() if kind == "string" else "0x" + content.hex()
     word = _word(data, at)
     if kind.startswith("uint"):
+        if word >> _bits(kind, 4):
+            raise AbiDecodingError(f"{word} does not fit a {kind}")
         return word
     if kind.startswith("int"):
-        return word - (1 << 256) if word >> 255 else word
+        value = word - (1 << 256) if word >> 255 else word
+        half = 1 << (_bits(kind, 3) - 1)
+        if not -half <= value < half:
+            raise AbiDecodingError(f"{value} does not fit an {kind}")
+        return value
     if kind == "address":
+        if word >> 160:
+            raise AbiDecodingError("an address with non-zero padding")
         return "0x" + data[at + 12 : at + WORD].hex()
     if kind == "bool":
         if word > 1:
             raise AbiDecodingError(f"a bool of value {word}")
         return word == 1
     if kind.startswith("bytes") and kind[5:].isdigit():
-        return "0x" + data[at : at + int(kind[5:])].hex()
+        size = int(kind[5:])
+        if any(data[at + size : at + WORD]):
+            raise AbiDecodingError(f"a {kind} with non-zero padding")
+        return "0x" + data[at : at + size].hex()
     raise AbiDecodingError(f"cannot decode ABI type {kind!r}")
+
+
+def _bits(kind: str, prefix: int) -> int:
+    """The width of `uintN` / `intN` (256 when N is left out)."""
+    return int(kind[prefix:] or 256)

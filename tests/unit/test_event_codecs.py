@@ -173,6 +173,11 @@ def word(value: int) -> bytes:
         (["uint256[]"], word(32) + word(2**200), "array of"),
         (["bool"], word(2), "a bool of value 2"),
         (["string"], word(32) + word(2) + b"\xff\xfe" + bytes(30), "not UTF-8"),
+        (["uint8"], word(256), "does not fit a uint8"),
+        (["int8"], word(128), "does not fit an int8"),
+        (["int8"], word(2**256 - 129), "does not fit an int8"),
+        (["address"], word(1 << 160), "non-zero padding"),
+        (["bytes4"], b"\x01\x02\x03\x04\x05" + bytes(27), "non-zero padding"),
     ],
     ids=[
         "empty",
@@ -182,6 +187,11 @@ def word(value: int) -> bytes:
         "array longer than the data",
         "bool of 2",
         "string not UTF-8",
+        "uint8 of 256",
+        "int8 of 128",
+        "int8 of -129",
+        "address with padding",
+        "bytes4 with padding",
     ],
 )
 def test_malformed_data_is_refused_with_its_reason(kinds: list[str], data: bytes,
