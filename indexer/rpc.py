@@ -3,12 +3,15 @@
 Every failure becomes one of the indexer's errors: `NodeUnavailable` (retry later), `RangeTooLarge`
 (split the log query), `RpcError` (the node refused the request itself).
 
-HTTP goes through the standard library's `http.client`, one kept-alive connection per thread (the
-prefetch thread fetches while the main thread asks for headers). It replaced requests, which took
-0.15 s of the indexer's start-up to import (docs/architecture/scaling.md, "Start-up"). Like
-requests it takes a user and password from the URL (basic auth), verifies TLS against the system's
-authorities (or `SSL_CERT_FILE`), accepts gzip and, before reusing a kept-alive connection, checks
-that the node has not closed it. Unlike requests it does not go through `HTTP(S)_PROXY`.
+HTTP goes through the standard library's `http.client`, over kept-alive connections that any
+thread takes from a shared pool of idle ones (the prefetch thread fetches while the main thread
+asks for headers). It replaced requests, which took 0.15 s of the indexer's start-up to import
+(docs/architecture/scaling.md, "Start-up"). Like requests it takes a user and password from the
+URL (basic auth), verifies TLS against the system's authorities (or `SSL_CERT_FILE`, or
+`REQUESTS_CA_BUNDLE`), accepts gzip and, before reusing a kept-alive connection, checks that the
+node has not closed it. Unlike requests it follows no redirect (a node's URL that redirects is a
+configuration error, named with where it points) and does not go through `HTTP(S)_PROXY` (it says
+so once, when one is set).
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 import base64
 import http.client
 import itertools
+import logging
+import os
 import select
+import socket
 import threading
 import zlib
 from collections.abc import Sequence
@@ -32,6 +38,10 @@ from indexer.exceptions import (
     RangeTooLarge,
     RpcError,
 )
+
+log = logging.getLogger(__name__)
+USER_AGENT = "energy-coownership-indexer"
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
 
 # Messages nodes use when an eth_getLogs query is too wide (geth, erigon, alchemy, infura, anvil).
 _RANGE_LIMIT_HINTS = (
@@ -64,6 +74,10 @@ class RpcClient:
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError as error:
+            raise ConfigurationError(f"the node's URL has a bad port: {url!r}") from error
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigurationError(
                 f"the node's URL must be http(s)://host[:port][/path]: {url!r}"
@@ -72,22 +86,26 @@ class RpcClient:
         self.timeout = timeout
         self._tls = parts.scheme == "https"
         self._host = parts.hostname
-        self._port = parts.port
+        self._port = port
         self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip"}
+        self._headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip",
+                         "User-Agent": USER_AGENT}  # fmt: skip
         if parts.username is not None:
             secret = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
             self._headers["Authorization"] = "Basic " + base64.b64encode(secret).decode()
         self._ids = itertools.count(1)
-        self._local = threading.local()
-        self._open: set[http.client.HTTPConnection] = set()
+        self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
+        proxy = next((n for n in _PROXY_VARIABLES if os.environ.get(n)), None)
+        if proxy is not None:
+            log.warning("the indexer's node client does not use %s: it connects to %s directly",
+                        proxy, self._host)  # fmt: skip
 
     def close(self) -> None:
-        """Closes every thread's connection."""
+        """Closes the idle connections (one in use is closed when its request ends)."""
         with self._lock:
-            connections, self._open = self._open, set()
-        for connection in connections:
+            idle, self._idle = self._idle, []
+        for connection in idle:
             connection.close()
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
@@ -145,29 +163,23 @@ class RpcClient:
             found.update(zip(part, results, strict=True))
         return found
 
-    def _connection(self) -> http.client.HTTPConnection:
-        """This thread's connection; a new one when the node closed the kept-alive one."""
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is not None and connection.sock is not None:
-            readable, _, _ = select.select([connection.sock], [], [], 0)
-            if readable:  # idle, so only an end of stream (or junk) can be waiting: start afresh
-                self._drop(connection)
-                connection = None
-        if connection is None:
-            if self._tls:
-                import ssl
-
-                connection = http.client.HTTPSConnection(self._host, self._port,
-                                                         timeout=self.timeout,
-                                                         context=ssl.create_default_context())  # fmt: skip
-            else:
-                connection = http.client.HTTPConnection(
-                    self._host, self._port, timeout=self.timeout
-                )
-            self._local.connection = connection
+    def _checkout(self) -> http.client.HTTPConnection:
+        """An idle connection the node has not closed, else a new one."""
+        while True:
             with self._lock:
-                self._open.add(connection)
-        return connection
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                break
+            if connection.sock is not None and not _readable(connection.sock):
+                return connection
+            connection.close()  # idle, so only an end of stream (or junk) can be waiting
+        if not self._tls:
+            return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+        import ssl
+
+        context = ssl.create_default_context(cafile=os.environ.get("REQUESTS_CA_BUNDLE"))
+        return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
+                                           context=context)  # fmt: skip
 
     def _exchange(self, connection: http.client.HTTPConnection,
                   body: bytes) -> tuple[http.client.HTTPResponse, bytes]:  # fmt: skip
@@ -175,40 +187,43 @@ class RpcClient:
         response = connection.getresponse()
         return response, response.read()
 
-    def _drop(self, connection: http.client.HTTPConnection) -> None:
-        connection.close()
-        self._local.connection = None
-        with self._lock:
-            self._open.discard(connection)
-
     def _post(self, body: bytes) -> Any:
-        connection = self._connection()
-        reused = connection.sock is not None
+        connection = None
         try:
+            connection = self._checkout()
+            reused = connection.sock is not None
             try:
                 response, content = self._exchange(connection, body)
             except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
                 if not reused:
                     raise
                 # The node closed the kept-alive connection as the request went out (the check in
-                # `_connection` can precede its FIN): it never answered, so ask once more anew.
-                self._drop(connection)
-                connection = self._connection()
+                # `_checkout` can precede its FIN): it never answered, so ask once more anew.
+                connection.close()
+                connection = self._checkout()
                 response, content = self._exchange(connection, body)
         except TimeoutError as error:
-            self._drop(connection)
+            if connection is not None:
+                connection.close()
             raise NodeTimeout(f"{self.url} timed out after {self.timeout} s") from error
-        except (OSError, http.client.HTTPException) as error:
-            self._drop(connection)
+        except (OSError, http.client.HTTPException, UnicodeError) as error:
+            if connection is not None:
+                connection.close()
             raise NodeUnavailable(f"{self.url} unreachable: {error!r}") from error
         if response.will_close:
-            self._drop(connection)
+            connection.close()
+        else:
+            with self._lock:
+                self._idle.append(connection)
         if response.getheader("Content-Encoding", "").lower() == "gzip":
             try:
                 content = zlib.decompress(content, wbits=31)
             except zlib.error as error:
                 raise NodeUnavailable(f"{self.url} answered a broken gzip body") from error
         status = response.status
+        if 300 <= status < 400:
+            raise ConfigurationError(f"{self.url} redirects (HTTP {status}) to"
+                                     f" {response.getheader('Location')}: use that URL")  # fmt: skip
         if status == 429 or status >= 500:
             raise NodeUnavailable(f"{self.url} answered HTTP {status}")
         try:
@@ -240,3 +255,10 @@ class RpcClient:
         if code == -32603 or "timeout" in lowered or "timed out" in lowered or "busy" in lowered:
             raise NodeUnavailable(f"node error {code}: {message}")
         raise RpcError(code, message)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether an idle socket has something to read: the node closed it (or sent junk)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))

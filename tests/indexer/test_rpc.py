@@ -30,6 +30,7 @@ class Node:
         self.answer: Answer = lambda _, request: (200, _results(request), {})
         self.requests: list[dict[str, str]] = []  # headers of each request
         self.peers: set[tuple[str, int]] = set()  # client addresses seen
+        self.drop_next = False  # close the connection on the next request, without answering
         node = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,6 +40,10 @@ class Node:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 node.requests.append(dict(self.headers))
                 node.peers.add(self.client_address)
+                if node.drop_next:
+                    node.drop_next = False
+                    self.close_connection = True
+                    return
                 status, content, headers = node.answer(self, body)
                 self.send_response(status)
                 for name, value in {"Content-Length": str(len(content)), **headers}.items():
@@ -140,6 +145,39 @@ def test_a_kept_alive_connection_the_node_closed_is_opened_again(node: Node) -> 
     assert len(node.peers) == 3
 
 
+def test_a_request_a_reused_connection_lost_unanswered_is_sent_once_more(node: Node) -> None:
+    rpc = RpcClient(node.url)
+    assert rpc.call("eth_chainId") == "eth_chainId"
+    node.drop_next = True  # the kept-alive connection is open when the request goes out
+    assert rpc.call("eth_blockNumber") == "eth_blockNumber"
+    assert len(node.requests) == 3 and len(node.peers) == 2
+
+
+def test_a_new_connection_lost_unanswered_is_not_sent_again(node: Node) -> None:
+    node.drop_next = True
+    with pytest.raises(NodeUnavailable, match="unreachable"):
+        RpcClient(node.url).call("eth_sendRawTransaction", ["0x00"])
+    assert len(node.requests) == 1
+
+
+def test_a_redirect_is_a_configuration_error_naming_where_it_points(node: Node) -> None:
+    node.answer = lambda _, __: (308, b"", {"Location": "https://node.example/rpc"})
+    with pytest.raises(ConfigurationError, match=r"https://node\.example/rpc"):
+        RpcClient(node.url).call("eth_blockNumber")
+
+
+def test_threads_share_the_idle_connections_and_leave_none_behind(node: Node) -> None:
+    rpc = RpcClient(node.url)
+    for _ in range(20):  # one thread after another, as prefetchers come and go
+        thread = threading.Thread(target=rpc.call, args=("eth_blockNumber",))
+        thread.start()
+        thread.join()
+    assert len(node.peers) == 1
+    assert len(rpc._idle) == 1
+    rpc.close()
+    assert rpc._idle == []
+
+
 def test_a_gzip_answer_is_unpacked(node: Node) -> None:
     node.answer = lambda _, r: (200, gzip.compress(_results(r)), {"Content-Encoding": "gzip"})
     rpc = RpcClient(node.url)
@@ -163,19 +201,38 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_the_path_is_kept(node
     assert paths == ["/v2/key?network=main"]
 
 
-def test_each_thread_keeps_its_own_connection(node: Node) -> None:
+def test_concurrent_threads_each_get_a_connection(node: Node) -> None:
     rpc = RpcClient(node.url)
-    threads = [threading.Thread(target=lambda: [rpc.call("x") for _ in range(3)]) for _ in range(3)]
+    started = threading.Barrier(3)
+
+    def slow(_: BaseHTTPRequestHandler, request: Any) -> tuple[int, bytes, dict[str, str]]:
+        time.sleep(0.2)  # the three requests overlap
+        return 200, _results(request), {}
+
+    node.answer = slow
+
+    def work() -> None:
+        started.wait()
+        rpc.call("x")
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(node.requests) == 9
+    assert len(node.requests) == 3
     assert len(node.peers) == 3
+    assert len(rpc._idle) == 3
     rpc.close()
 
 
-@pytest.mark.parametrize("url", ["ws://127.0.0.1:8546", "127.0.0.1:8545", "http://"])
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:8546", "127.0.0.1:8545", "http://",
+                                 "http://127.0.0.1:99999"])  # fmt: skip
 def test_a_url_that_is_not_http_is_a_configuration_error(url: str) -> None:
-    with pytest.raises(ConfigurationError, match="must be http"):
+    with pytest.raises(ConfigurationError, match=r"must be http|bad port"):
         RpcClient(url)
+
+
+def test_a_user_agent_is_sent(node: Node) -> None:
+    RpcClient(node.url).call("eth_chainId")
+    assert node.requests[-1]["User-Agent"] == "energy-coownership-indexer"
