@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import psycopg
@@ -270,37 +271,65 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def server_cpu_seconds() -> dict[str, float]:
-    """CPU seconds (user + system) the local PostgreSQL server and anvil have used so far, read
-    from /proc; empty where there is no /proc (or the server is elsewhere).
+def server_cpu_seconds(postmaster: int | None, node: int | None) -> dict[str, float]:
+    """CPU seconds (user + system) the bench's PostgreSQL server (its postmaster and every process
+    under it) and its anvil have used so far, read from /proc; a part whose process is unknown
+    (a remote server, no /proc) is left out.
 
     A PostgreSQL backend that exited was reaped by the postmaster, which then holds its time as
     its children's (`cutime`, `cstime`): the difference of two readings counts it either way.
     """
-    ticks = os.sysconf("SC_CLK_TCK")
     used: dict[str, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        command = text[text.index("(") + 1 : text.rindex(")")]
-        name = {"postgres": "PostgreSQL", "anvil": "node"}.get(command)
-        if name is None:
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
-        parent_is_postgres = _command(int(fields[1])) == "postgres"
-        children = 0 if parent_is_postgres else cutime + cstime  # the postmaster's reaped backends
-        used[name] = used.get(name, 0.0) + (utime + stime + children) / ticks
+    if postmaster is not None and (own := _cpu(postmaster, children=True)) is not None:
+        used["PostgreSQL"] = own + sum(_cpu(pid) or 0.0 for pid in _children(postmaster))
+    if node is not None and (own := _cpu(node)) is not None:
+        used["node"] = own
     return used
 
 
-def _command(pid: int) -> str:
+def _cpu(pid: int, *, children: bool = False) -> float | None:
+    """A process's CPU seconds (and its reaped children's), or None if it is gone."""
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
+        text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return ""
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    ticks = sum(int(f) for f in fields[11 : 15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text[text.rindex(")") + 2 :].split()[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def bench_processes(database_url: str, rpc_url: str) -> tuple[int | None, int | None]:
+    """The pids of the bench's PostgreSQL postmaster and anvil, where they run on this machine."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    backend = int(row[0]) if row else 0
+    try:
+        text = Path(f"/proc/{backend}/stat").read_text()
+        postmaster: int | None = int(text[text.rindex(")") + 2 :].split()[1])
+    except OSError:
+        postmaster = None
+    port = f"--port {urlsplit(rpc_url).port}"
+    node = None
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "anvil" in arguments.split(" ", 1)[0] and port in arguments:
+            node = int(cmdline.parent.name)
+    return postmaster, node
 
 
 def _settings(chain: Chain) -> IndexerSettings:
@@ -385,7 +414,8 @@ def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> di
     if redis_url is not None:
         env["REDIS_URL"] = redis_url
         env["REDIS_NAMESPACE"] = f"indexerbench{os.getpid()}"
-    servers_before = server_cpu_seconds()
+    postmaster, node = bench_processes(database_url, chain.rpc_url)
+    servers_before = server_cpu_seconds(postmaster, node)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "indexer", "run", "--no-progress", "--until",
                                 str(chain.head)], cwd=ROOT, env=env, stderr=subprocess.PIPE)  # fmt: skip
@@ -393,7 +423,7 @@ def measure_launch(chain: Chain, database_url: str, redis_url: str | None) -> di
     errors = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    servers_after = server_cpu_seconds()
+    servers_after = server_cpu_seconds(postmaster, node)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise click.ClickException(f"the indexer failed:\n{errors.decode()[-3000:]}")

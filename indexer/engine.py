@@ -157,6 +157,7 @@ class Indexer:
             self.store = Store(self.database_url, self.chain_id)
             self.store.connect()
             self.cache.clear()
+        self._publisher_of_chain()  # a Redis URL it cannot use stops the start, not a commit
 
     def _lead(self, stop: threading.Event) -> bool:
         assert self.store is not None
@@ -507,10 +508,13 @@ class Indexer:
 
     def _publish(self, status: Status, first: int, last: int, head: tuple[int, str],
                  events: list[PublishedEvent] | None, count: int, hops: Hops) -> None:  # fmt: skip
+        self._publisher_of_chain().publish(status, from_block=first, to_block=last, head=head,
+                                           count=count, events=events, hops=hops)  # fmt: skip
+
+    def _publisher_of_chain(self) -> Publisher:
         if self._publisher is None:
             assert self.chain_id is not None
             self._publisher = Publisher(self.redis_url, self.chain_id,
                                         limit=self.settings.publish_limit,
                                         namespace=self.settings.redis_namespace)  # fmt: skip
-        self._publisher.publish(status, from_block=first, to_block=last, head=head,
-                                count=count, events=events, hops=hops)  # fmt: skip
+        return self._publisher

