@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -27,6 +27,7 @@ class IndexerSettings(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore", validate_by_name=True, validate_by_alias=True)
+    env_prefix: ClassVar[str] = PREFIX  # what pydantic-settings' `env_prefix` is to the API's
 
     def __init__(self, **values: Any) -> None:
         super().__init__(**{**_environment(), **values})

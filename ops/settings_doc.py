@@ -11,16 +11,16 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices
+from pydantic import AliasChoices, BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings
 
 from api.settings import ApiSettings
 from indexer.settings import IndexerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES: dict[str, type[BaseSettings]] = {"api": ApiSettings, "indexer": IndexerSettings}
+SERVICES: dict[str, type[BaseModel]] = {"api": ApiSettings, "indexer": IndexerSettings}
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,13 @@ def _names(prefix: str, field: str, info: FieldInfo) -> list[str]:
     if isinstance(alias, str):
         return [alias]
     return [f"{prefix}{field}".upper()]
+
+
+def _prefix(settings: type[BaseModel]) -> str:
+    """The prefix of the variables without an alias: pydantic-settings' `env_prefix` (the API),
+    or the class's own `env_prefix` (the indexer reads its environment itself)."""
+    config: dict[str, Any] = dict(settings.model_config)
+    return str(config.get("env_prefix", getattr(settings, "env_prefix", "")))
 
 
 def _default(info: FieldInfo) -> str:
@@ -74,7 +81,7 @@ def variables() -> list[Variable]:
     """Every variable of every service, in the order the classes declare them."""
     found: list[Variable] = []
     for service, settings in SERVICES.items():
-        prefix = str(settings.model_config.get("env_prefix", ""))
+        prefix = _prefix(settings)
         for field, info in settings.model_fields.items():
             for name in _names(prefix, field, info):
                 found.append(

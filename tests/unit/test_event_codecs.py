@@ -27,7 +27,7 @@ WORD_TYPES = (
 OTHER_TYPES = ["string", "bytes", "uint256[]", "address[]", "string[]", "bytes[]", "uint8[3]",
                "string[2]", "uint256[][]", "bytes32[2][]", "tuple", "tuple[]"]  # fmt: skip
 # The struct the `tuple` types above stand for: static and dynamic members, and a nested struct.
-STRUCT = [
+STRUCT: list[dict[str, Any]] = [
     {"name": "id", "type": "uint256"},
     {"name": "name", "type": "string"},
     {"name": "inner", "type": "tuple",
@@ -48,8 +48,10 @@ def value_of(kind: str, components: list[dict[str, Any]] = STRUCT) -> st.SearchS
     """Values eth-abi can encode as `kind`."""
     if kind.endswith("]"):
         element, length = kind[: kind.rindex("[")], kind[kind.rindex("[") + 1 : -1]
-        size = {"min_size": int(length), "max_size": int(length)} if length else {"max_size": 3}
-        return st.lists(value_of(element, components), **size)
+        values = value_of(element, components)
+        if length:
+            return st.lists(values, min_size=int(length), max_size=int(length))
+        return st.lists(values, max_size=3)
     if kind == "tuple":
         return st.tuples(*(value_of(c["type"], c.get("components", [])) for c in components))
     if kind == "address":
