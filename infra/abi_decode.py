@@ -5,9 +5,10 @@ the API decodes call results and revert data with this one decoder. Values come 
 the platform writes them: integers as Python ints, addresses as lowercase `0x` hex, `bytes` and
 `bytesN` as `0x` hex, strings as text, arrays as lists, structs as dicts by component name.
 
-It replaced eth-abi's decoder, which gave the same values but took about 0.4 s to import: more than
-the rest of the indexer's start-up once the first asset's `AssetRegistered` log arrived (measured
-with `python -X importtime`, see docs/architecture/scaling.md). Encoding stays with eth-abi.
+It replaced eth-abi's decoder, which gave the same values (and refuses the same malformed data)
+but took about 0.4 s to import in the indexer, at the first asset's `AssetRegistered` log
+(measured alone in the project's venv, see docs/architecture/scaling.md). Encoding stays with
+eth-abi.
 
 Data is read as the ABI specification lays it out: a list of parameters is a head of one slot
 per parameter (the value itself when it is static, else the byte offset of its tail, counted from
