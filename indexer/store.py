@@ -285,16 +285,16 @@ class Store:
         that fails cancels the other connection's; its error is raised once both have stopped.
         """
         present = self._raw_logs_indexes()
-        missing = [sql for name, sql in definitions.items() if name not in present]
+        missing = [(name, sql) for name, sql in definitions.items() if name not in present]
         if self._reader is None:
             raise DatabaseUnavailable("not connected")
         conn, reader = self.conn, self._reader
         errors: list[BaseException] = []
 
         def create(own: psycopg.Connection[Any], other: psycopg.Connection[Any],
-                   statements: Sequence[str]) -> None:  # fmt: skip
+                   indexes: Sequence[tuple[str, str]]) -> None:  # fmt: skip
             try:
-                for statement in statements:
+                for _, statement in indexes:
                     if errors:
                         return
                     with own.transaction(), own.cursor() as cur:
@@ -311,7 +311,7 @@ class Store:
                 create(conn, reader, missing[0::2])
             if errors:
                 raise errors[0]
-        return [name for name, sql in definitions.items() if sql in missing]
+        return [name for name, _ in missing]
 
     def missing_indexes(self) -> list[str]:
         """The declared `raw_logs` indexes the table lacks (`RAW_LOGS_INDEXES`)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from _stack import free_port
 
 from indexer.exceptions import ConfigurationError, NodeUnavailable, RangeTooLarge, RpcError
 from indexer.rpc import NodeTimeout, RpcClient
@@ -125,11 +125,8 @@ def test_a_slow_node_times_out_after_the_timeout(node: Node) -> None:
 
 
 def test_a_node_that_is_down_is_unavailable() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     with pytest.raises(NodeUnavailable, match="unreachable"):
-        RpcClient(f"http://127.0.0.1:{port}").call("eth_blockNumber")
+        RpcClient(f"http://127.0.0.1:{free_port()}").call("eth_blockNumber")
 
 
 def test_a_kept_alive_connection_the_node_closed_is_opened_again(node: Node) -> None:

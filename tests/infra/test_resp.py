@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+from _stack import free_port
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -26,12 +27,6 @@ from indexer.publish import Publisher
 from infra import embedded
 from infra.exceptions import ConfigurationError
 from infra.resp import RespConnection, RespError, encode
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -129,7 +124,7 @@ def test_an_error_reply_is_raised_and_the_connection_stays_usable(redis_url: str
 
 
 def test_an_unreachable_server_is_an_error_within_the_timeout() -> None:
-    connection = RespConnection(f"redis://127.0.0.1:{_closed_port()}/0", timeout=1)
+    connection = RespConnection(f"redis://127.0.0.1:{free_port()}/0", timeout=1)
     started = time.monotonic()
     with pytest.raises(RespError, match="unreachable"):
         connection.command("PING")
@@ -167,7 +162,7 @@ def test_a_unix_socket_url_reaches_a_server_listening_there(tmp_path: Path) -> N
 def test_a_publisher_whose_redis_is_down_warns_and_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    publisher = Publisher(f"redis://127.0.0.1:{_closed_port()}/0", 31337, limit=10)
+    publisher = Publisher(f"redis://127.0.0.1:{free_port()}/0", 31337, limit=10)
     with caplog.at_level(logging.WARNING, logger="indexer.publish"):
         publisher.publish("added", from_block=1, to_block=2, head=(2, "0x" + "ab" * 32), count=0,
                           events=[])  # fmt: skip
