@@ -18,8 +18,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -36,7 +36,7 @@ from indexer.exceptions import (
     NodeUnavailable,
     RetryableError,
 )
-from indexer.fetch import Batch, Prefetcher, RangeFetcher
+from indexer.fetch import Batch, Discover, Prefetcher, RangeFetcher
 from indexer.heads import HeadWatcher
 from indexer.progress import Progress
 from indexer.projection import EntityCache, Projection
@@ -59,7 +59,6 @@ class CommitNote(NamedTuple):
     started: float  # time.monotonic() when the batch began to be prepared
     events: list[PublishedEvent] | None  # to publish; None when over the publish limit
     total: int  # logs of the followed contracts
-    replan: bool  # new contracts are followed: plan the next ranges again
     hops: Hops  # when the batch's head arrived and it was fetched (committed is added after)
 
 
@@ -240,7 +239,7 @@ class Indexer:
         if last - first < HEAD_BLOCKS:
             self._run_at_head(checkpoint, first, last, head)
             return
-        contracts = store.contracts()
+        contracts: Followed = store.contracts()
         fetcher = self._fetcher(contracts)
         reversible_from = self._reversible_from(head)
         self.progress.start(first, last)
@@ -255,11 +254,9 @@ class Indexer:
                     committer.drain()
                     self._undo_reorg(checkpoint, head)
                     break
-                write, note = self._prepare(batch, checkpoint, contracts, fetcher)
+                write, note, contracts = self._prepare(batch, checkpoint, contracts)
                 committer.submit(write, note)
                 checkpoint = (write.to_block, write.to_hash)
-                if note.replan:
-                    break
                 self._span = fetcher.span
                 if len(self.cache) > self.cache.limit:
                     committer.drain()  # no commit in flight may need a row the trim forgets
@@ -276,13 +273,31 @@ class Indexer:
         """The first block a reorg may still replace, with the chain at `head`."""
         return max(0, head - self.settings.reorg_window + 1)
 
-    def _fetcher(self, contracts: dict[str, tuple[str, int | None]]) -> RangeFetcher:
-        """A range fetcher of the followed contracts, starting at the last range size used."""
+    def _fetcher(self, contracts: Followed) -> RangeFetcher:
+        """A range fetcher of the followed contracts, starting at the last range size used, that
+        follows the contracts the registry creates as it meets them."""
         return RangeFetcher(
             self.rpc, sorted(contracts), span=self._span, max_span=self.settings.max_range,
             target_logs=self.settings.target_logs_per_request,
-            header_chunk=self.settings.header_batch_size,
+            header_chunk=self.settings.header_batch_size, discover=self._discoverer(contracts),
+            restart_span=self.settings.initial_range,
         )  # fmt: skip
+
+    def _discoverer(self, contracts: Followed) -> Discover:
+        """What the fetcher asks, in its own thread, of each range it reads: the first block of it
+        whose registry logs create contracts, and their addresses (`batch.discover`)."""
+        decoder = self._decoder()
+        registries = {a: k for a, k in contracts.items() if k[0] == "registry"}
+
+        def created(
+            logs: Sequence[Mapping[str, Any]], addresses: Sequence[str]
+        ) -> tuple[int, list[str]] | None:
+            known: dict[str, tuple[str, int | None]] = dict.fromkeys(addresses, ("", None))
+            known.update(registries)
+            found = discover(logs, known, decoder)
+            return (found[0].block, [c.address for c in found]) if found else None
+
+        return created
 
     def _run_at_head(self, checkpoint: Checkpoint, first: int, last: int, head: int) -> None:
         """Fetches, prepares, commits and publishes [first, last] (or its first part) in this
@@ -300,7 +315,7 @@ class Indexer:
             self._undo_reorg(checkpoint, head)
             return
         try:
-            write, note = self._prepare(batch, checkpoint, contracts, fetcher)
+            write, note, _ = self._prepare(batch, checkpoint, contracts)
             store.write(write)
         except BaseException:
             self.cache.clear()  # it may hold changes that were never committed
@@ -379,12 +394,13 @@ class Indexer:
 
     # -- one batch -----------------------------------------------------------------------------
 
-    def _prepare(self, batch: Batch, checkpoint: Checkpoint, followed: Followed,
-                 fetcher: RangeFetcher) -> tuple[BatchWrite, CommitNote]:  # fmt: skip
-        """Decodes and projects one batch into the rows to commit and a note for after the commit.
+    def _prepare(self, batch: Batch, checkpoint: Checkpoint,
+                 followed: Followed) -> tuple[BatchWrite, CommitNote, Followed]:  # fmt: skip
+        """Decodes and projects one batch into the rows to commit, a note for after the commit,
+        and the contracts followed after it.
 
-        A batch whose registry creates contracts ends at that block; the contracts' logs in it are
-        fetched now (the note's `replan` tells the loop to plan the next ranges with them).
+        A batch whose registry creates contracts ends at that block with their logs of it: the
+        fetcher cut it there, and follows them in the ranges after it.
         """
         store = self.store
         assert store is not None
@@ -395,15 +411,8 @@ class Indexer:
         decoder = self._decoder()
         discovered = discover(batch.logs, followed, decoder)
         if discovered:
-            cut = discovered[0].block
-            fresh = fetcher.logs(cut, cut, addresses=[c.address for c in discovered])
-            kept = [g for g in batch.logs if int(g["blockNumber"], 16) <= cut]
-            merged = sorted(kept + fresh,
-                            key=lambda g: (int(g["blockNumber"], 16), int(g["logIndex"], 16)))  # fmt: skip
-            batch = fetcher.complete(batch.from_block, cut, merged, batch.reversible_from,
-                                     batch.headers)  # fmt: skip
+            assert all(c.address in batch.addresses for c in discovered), "the fetcher follows them"
             followed = followed_with(followed, discovered)
-            self._span = self.settings.initial_range  # the followed set's density changed
         headers = batch.headers
         projected = project(
             batch.logs, followed=followed, decoder=decoder,
@@ -429,13 +438,12 @@ class Indexer:
             contracts=list(discovered),
             finalized_below=batch.reversible_from - 1 if batch.reversible_from > 0 else None,
         )  # fmt: skip
-        note = CommitNote(batch.from_block, started, projected.events, projected.total,
-                          replan=bool(discovered), hops=hops)  # fmt: skip
-        return write, note
+        note = CommitNote(batch.from_block, started, projected.events, projected.total, hops)
+        return write, note, followed
 
     def _after_commit(self, write: BatchWrite, note: CommitNote) -> None:
         """Metrics, progress, publishing and the caller's callback, once a batch is committed."""
-        from_block, started, events, count, _, hops = note
+        from_block, started, events, count, hops = note
         hops.committed = time.time()
         elapsed = time.monotonic() - started
         metrics.EVENTS.inc(count)

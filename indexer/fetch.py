@@ -4,6 +4,10 @@ A range grows while the node answers quickly with few logs and shrinks when it r
 results", range limits) or times out, so a backfill never stalls on a node's limits. Headers come in
 batched JSON-RPC requests: the blocks that carry logs, the range's last block, and every block of
 the range that is still reversible (those form the parent-hash chain a reorg is detected on).
+
+Contracts the registry creates are followed here, where ranges are planned: a range that creates
+some ends at that block, holding their logs of it, and the next range follows them too. The ranges
+already read ahead stay good, so the read-ahead never starts over.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +40,23 @@ def _bloom_hit(bloom: str, positions: list[tuple[int, int, int]]) -> bool:
 
 @dataclass
 class Batch:
-    """The logs and headers of an inclusive block range, checked against each other."""
+    """The logs and headers of an inclusive block range, checked against each other.
+
+    Attributes:
+        addresses: The contracts whose logs it holds (all of them, over the whole range).
+    """
 
     from_block: int
     to_block: int
     logs: list[dict[str, Any]]
     headers: dict[int, dict[str, Any]]
     reversible_from: int
+    addresses: tuple[str, ...]
+
+
+# Finds the contracts a range's logs create: (the first block that creates any, their addresses),
+# or None. It is given the logs and the addresses already followed.
+Discover = Callable[[Sequence[dict[str, Any]], Sequence[str]], tuple[int, list[str]] | None]
 
 
 class RangeFetcher:
@@ -55,18 +69,24 @@ class RangeFetcher:
         max_span: The largest range size.
         target_logs: Logs per request the sizing aims at.
         header_chunk: Headers per batched request.
+        discover: Finds the contracts a range creates (None: the followed set never grows).
+        restart_span: The range size after new contracts are followed (their density is unknown).
     """
 
     def __init__(self, rpc: RpcClient, addresses: Sequence[str], *, span: int, max_span: int,
-                 target_logs: int, header_chunk: int) -> None:  # fmt: skip
+                 target_logs: int, header_chunk: int, discover: Discover | None = None,
+                 restart_span: int | None = None) -> None:  # fmt: skip
         self.rpc = rpc
-        self.addresses = list(addresses)
+        self.addresses = sorted(addresses)
         self.span = span
+        self.restart_span = span if restart_span is None else restart_span
+        self.discover = discover
         self.max_span = max_span
         self.target_logs = target_logs
         self.header_chunk = header_chunk
-        self._bits_for: tuple[str, ...] = ()
-        self._bits: list[tuple[int, int, int]] = []
+        # The bloom bits of the last address list asked about, kept as one pair: two threads
+        # (the prefetcher's and the loop's) may ask.
+        self._bits: tuple[tuple[str, ...], list[tuple[int, int, int]]] = ((), [])
 
     def logs(self, from_block: int, to_block: int, *,
              addresses: Sequence[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
@@ -94,17 +114,37 @@ class RangeFetcher:
               known: dict[int, dict[str, Any]] | None = None) -> Batch:  # fmt: skip
         """The logs of a range with the headers they need, consistent with one another.
 
+        When the range creates contracts (`discover`), the batch ends at the first block that
+        does, with their logs of that block, and they are followed from then on.
+
         Raises:
             ChainChanged: A log's block hash does not match its header, or the reversible headers
                 do not form a chain: the chain moved while fetching.
             NodeBehind: The node has no block for a number in the range.
         """
-        logs = [log for log in self.logs(from_block, to_block) if not log.get("removed")]
-        return self.complete(from_block, to_block, logs, reversible_from, known)
+        addresses = self.addresses  # replaced, never changed in place: a stable snapshot
+        logs = [log for log in self.logs(from_block, to_block, addresses=addresses)
+                if not log.get("removed")]  # fmt: skip
+        found = None if self.discover is None else self.discover(logs, addresses)
+        if found is None:
+            return self.complete(from_block, to_block, logs, reversible_from, known, addresses)
+        cut, created = found
+        fresh = [log for log in self.logs(cut, cut, addresses=created) if not log.get("removed")]
+        kept = [log for log in logs if int(log["blockNumber"], 16) <= cut]
+        batch = self.complete(from_block, cut, _merged(kept, fresh), reversible_from, known,
+                              sorted({*addresses, *created}))  # fmt: skip
+        self.addresses = list(batch.addresses)
+        self.span = self.restart_span  # the followed set's density changed
+        return batch
 
     def complete(self, from_block: int, to_block: int, logs: list[dict[str, Any]],
-                 reversible_from: int, known: dict[int, dict[str, Any]] | None = None) -> Batch:  # fmt: skip
-        """Adds the headers a range's logs need and checks that logs and headers agree."""
+                 reversible_from: int, known: dict[int, dict[str, Any]] | None = None,
+                 addresses: Sequence[str] | None = None) -> Batch:  # fmt: skip
+        """Adds the headers a range's logs need and checks that logs and headers agree.
+
+        `addresses` are the contracts whose logs `logs` are (the followed ones by default).
+        """
+        addresses = self.addresses if addresses is None else addresses
         wanted = {int(log["blockNumber"], 16) for log in logs}
         wanted.add(to_block)
         if reversible_from <= to_block:
@@ -121,22 +161,23 @@ class RangeFetcher:
         for number in range(max(from_block, reversible_from) + 1, to_block + 1):
             if headers[number]["parentHash"] != headers[number - 1]["hash"]:
                 raise ChainChanged(f"block {number} changed while fetching")
-        logs = self._recheck_blooms(logs, headers, max(from_block, reversible_from), to_block)
-        return Batch(from_block, to_block, logs, headers, reversible_from)
+        logs = self._recheck_blooms(logs, headers, max(from_block, reversible_from), to_block,
+                                    addresses)  # fmt: skip
+        return Batch(from_block, to_block, logs, headers, reversible_from, tuple(addresses))
 
     def _recheck_blooms(self, logs: list[dict[str, Any]], headers: dict[int, dict[str, Any]],
-                        first: int, last: int) -> list[dict[str, Any]]:  # fmt: skip
+                        first: int, last: int, addresses: Sequence[str]) -> list[dict[str, Any]]:  # fmt: skip
         """Fetches again, by block hash, the reversible blocks whose bloom says they may hold logs
-        of ours that the range query did not return (it ran while the chain was changing)."""
+        of `addresses` that the range query did not return (it ran while the chain was changing)."""
         with_logs = {int(log["blockNumber"], 16) for log in logs}
-        bits = self._bloom_bits()
+        bits = self._bloom_bits(addresses)
         suspects = [
             n for n in range(first, last + 1)
             if n not in with_logs and _bloom_hit(headers[n].get("logsBloom", "0x0"), bits)
         ]  # fmt: skip
         if not suspects:
             return logs
-        calls = [("eth_getLogs", [{"blockHash": headers[n]["hash"], "address": self.addresses}])
+        calls = [("eth_getLogs", [{"blockHash": headers[n]["hash"], "address": list(addresses)}])
                  for n in suspects]  # fmt: skip
         try:
             found = self.rpc.batch(calls)
@@ -145,16 +186,15 @@ class RangeFetcher:
         extra = [log for part in found for log in part if not log.get("removed")]
         if not extra:
             return logs
-        return sorted(
-            logs + extra, key=lambda g: (int(g["blockNumber"], 16), int(g["logIndex"], 16))
-        )
+        return _merged(logs, extra)
 
-    def _bloom_bits(self) -> list[tuple[int, int, int]]:
-        key = tuple(self.addresses)
-        if self._bits_for != key:
-            self._bits = [_bloom_positions(bytes.fromhex(a[2:])) for a in self.addresses]
-            self._bits_for = key
-        return self._bits
+    def _bloom_bits(self, addresses: Sequence[str]) -> list[tuple[int, int, int]]:
+        key = tuple(addresses)
+        cached_for, bits = self._bits
+        if cached_for != key:
+            bits = [_bloom_positions(bytes.fromhex(a[2:])) for a in key]
+            self._bits = (key, bits)
+        return bits
 
     def _resize(self, count: int, seconds: float, span: int) -> None:
         """Sizes the next range to bring about `target_logs` logs, within a factor of 4 per step."""
@@ -163,6 +203,12 @@ class RangeFetcher:
             return
         ideal = span * self.target_logs // max(count, 1)
         self.span = max(1, min(self.max_span, span * 4, max(span // 4, ideal)))
+
+
+def _merged(logs: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two lists of one range's logs as one, in chain order, each log once."""
+    by_position = {(int(g["blockNumber"], 16), int(g["logIndex"], 16)): g for g in logs + more}
+    return [by_position[position] for position in sorted(by_position)]
 
 
 class Prefetcher:
@@ -218,7 +264,7 @@ class Prefetcher:
                 batch = self.fetcher.fetch(cursor, end, self.reversible_from)
                 if not self._put(batch):
                     return
-                cursor = end + 1
+                cursor = batch.to_block + 1
         except BaseException as error:  # handed to the writer, which decides what to do
             self._put(error)
             return

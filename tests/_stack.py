@@ -330,6 +330,7 @@ class FaultyNode:
         self.max_range = max_range
         self.calls = 0
         self.refused_ranges = 0
+        self.log_ranges: list[tuple[tuple[str, ...], int, int]] = []  # eth_getLogs by block range
         self._server: socketserver.ThreadingTCPServer | None = None
         self.start()
 
@@ -367,6 +368,12 @@ class FaultyNode:
             return 500, b"{}"
         request = json.loads(body)
         calls = request if isinstance(request, list) else [request]
+        for call in calls:
+            query = call["params"][0] if call["method"] == "eth_getLogs" else {}
+            if "fromBlock" in query:
+                addresses = query.get("address", [])
+                self.log_ranges.append((tuple([addresses] if isinstance(addresses, str) else addresses),
+                                        int(query["fromBlock"], 16), int(query["toBlock"], 16)))  # fmt: skip
         if self.mode == "errors" or any(c["method"] in self.failing for c in calls):
             errors = [{"jsonrpc": "2.0", "id": c["id"],
                        "error": {"code": -32603, "message": "internal error"}} for c in calls]  # fmt: skip

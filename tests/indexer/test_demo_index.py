@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -182,6 +183,33 @@ def test_node_errors_outages_and_range_limits_do_not_change_the_result(
     finally:
         node.stop()
     assert node.refused_ranges > 0
+    assert_same_state(database_url, reference)
+
+
+def test_contracts_created_while_ranges_are_read_ahead_are_followed_without_reading_a_block_twice(
+    demo_chain: tuple[str, Path], reference: str, database_url: str
+) -> None:
+    node = FaultyNode(demo_chain[0])
+    settings = settings_for(node.url, demo_chain[1], initial_range=2, max_range=2,
+                            prefetch_batches=8)  # fmt: skip
+    try:
+        index(settings, database_url, until=head(demo_chain[0]))
+    finally:
+        node.stop()
+    asked: Counter[tuple[str, int]] = Counter(
+        (address, block)
+        for addresses, first, last in node.log_ranges
+        for address in addresses
+        for block in range(first, last + 1)
+    )
+    created = count_rows(database_url, "SELECT count(*) FROM contracts WHERE kind IN"
+                         " ('share_token', 'governor', 'timelock')")  # fmt: skip
+    assets = count_rows(database_url, "SELECT count(*) FROM assets")
+    assert assets >= 5 and created == 3 * assets  # followed as the registry created them
+    # A range that creates contracts ends at that block: the rest of it (one block here) is read
+    # again with them. Nothing read ahead is thrown away.
+    again = {block for (_, block), times in asked.items() if times > 1}
+    assert max(asked.values()) <= 2 and len(again) <= assets * (settings.max_range - 1)
     assert_same_state(database_url, reference)
 
 
