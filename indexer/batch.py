@@ -172,7 +172,7 @@ def discover(
 ) -> list[NewContract]:
     """Contracts the registry creates in the first block of the batch that creates any.
 
-    The caller follows them from that block on: the batch is cut there and their logs fetched.
+    They are followed from that block on: the fetcher ends its range there, with their logs of it.
     """
     found: list[NewContract] = []
     seen = set(followed)
