@@ -104,10 +104,14 @@ class Database:
         size: Most connections kept open.
         statement_timeout_ms: PostgreSQL's `statement_timeout` on every connection.
         pool_timeout: Longest wait of an HTTP request for a free connection, in seconds.
+        plan_cache_mode: PostgreSQL's `plan_cache_mode` on every connection. A generic plan is
+            made once per statement and connection; with `auto`, PostgreSQL plans most of the
+            API's reads again for each execution, and planning one cost more than running it
+            (an asset's read: 0.61 ms a call planned each time, 0.20 ms generic).
     """
 
     def __init__(self, url: str, *, size: int = 8, statement_timeout_ms: int = 5_000,
-                 pool_timeout: float = 5.0) -> None:  # fmt: skip
+                 pool_timeout: float = 5.0, plan_cache_mode: str = "force_generic_plan") -> None:  # fmt: skip
         self.url = url
         self.statement_timeout_ms = statement_timeout_ms
         self.pool_timeout = pool_timeout
@@ -119,7 +123,8 @@ class Database:
             configure=_configure,
             kwargs={
                 "row_factory": dict_row,
-                "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+                "options": f"-c statement_timeout={int(statement_timeout_ms)}"
+                f" -c plan_cache_mode={plan_cache_mode}",
             },
         )
 

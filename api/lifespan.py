@@ -54,7 +54,8 @@ def open_databases(settings: ApiSettings, database_url: str) -> tuple[Database, 
 
     def pool(url: str, size: int) -> Database:
         return Database(url, size=size, statement_timeout_ms=settings.db_statement_timeout_ms,
-                        pool_timeout=settings.db_pool_timeout_seconds)  # fmt: skip
+                        pool_timeout=settings.db_pool_timeout_seconds,
+                        plan_cache_mode=settings.db_plan_cache_mode)  # fmt: skip
 
     if settings.database_read_url is None:
         both = pool(database_url, settings.db_pool_size)

@@ -146,6 +146,13 @@ class ApiSettings(BaseSettings):
     db_pool_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait of a request for a database connection."
     )
+    db_plan_cache_mode: Literal["force_generic_plan", "auto", "force_custom_plan"] = Field(
+        default="force_generic_plan",
+        description="PostgreSQL plan_cache_mode of the API's connections. Generic plans are made"
+        " once per statement and connection; `auto` plans most reads again for their parameters,"
+        " which cost more PostgreSQL time than running them. tests/api/test_query_plans.py checks"
+        " the plans each mode gives.",
+    )
     db_primary_pool_size: int = Field(
         default=4,
         ge=1,

@@ -41,6 +41,10 @@ def _listing(row: dict[str, Any]) -> Listing:
     )  # fmt: skip
 
 
+STORED_STATUSES = frozenset({"open", "filled", "cancelled", "invalidated"})
+"""The statuses the indexer stores (an expired listing is stored as open)."""
+
+
 async def listings(
     db: Database,
     *,
@@ -85,8 +89,13 @@ async def listings(
         # `LISTING_STATUS` spelled as plain conditions on the stored status and the expiry, so the
         # listings of one status are an index range the planner can see (an expired listing is
         # stored as open).
-        params["stored"] = "open" if status == "expired" else status
-        where.append("l.status = %(stored)s")
+        # The status is written into the statement, not passed as a parameter: the open listings'
+        # index is partial (`status = 'open'`), and a generic plan (`api.db`) can only use it when
+        # the statement itself says which status it reads.
+        stored = "open" if status == "expired" else status
+        if stored not in STORED_STATUSES:
+            raise ValueError(f"unknown listing status {status!r}")
+        where.append(f"l.status = '{stored}'")
         if status in ("open", "expired"):
             where.append(f"l.expires_at {'>' if status == 'open' else '<='} {INDEXED_TIME}")
     rows = await db.fetch(

@@ -135,10 +135,10 @@ WITH tokens AS (
 SELECT * FROM attributed WHERE balance > 0 AND {_IN_YEAR}
 """
 # The index keeps every block that has events (`blocks`); times grow with numbers, so the newest
-# block before a moment is found walking the primary key down from the top.
+# block before a moment is the last entry of `blocks_by_time` before it.
 _STATE_BLOCK = """
 SELECT number AS block FROM blocks WHERE chain_id = %(chain)s AND timestamp < %(at)s
-ORDER BY number DESC LIMIT 1
+ORDER BY timestamp DESC, number DESC LIMIT 1
 """
 
 

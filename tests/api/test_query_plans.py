@@ -2,11 +2,12 @@
 
 The database is seeded straight into the tables (generate_series), large enough that the planner
 prefers an index whenever one exists, and ANALYZEd. Then each route's query function runs against
-it, on connections whose cursor EXPLAINs (ANALYZE) every statement it executes first: the test
-checks the SQL the routes really send, with their real parameters, not a copy of it. A plan fails
-when it scans a large table sequentially, or when one of its scans of a large table reads more
-than `MOST_ROWS_READ` rows (those it returns and those its filter drops): an index range that
-grows with the chain is as bad as a scan.
+it through the API's own `Database`, once for each `plan_cache_mode` the API may be set to, and
+PostgreSQL's `auto_explain` hands back the plan of every statement as it ran (with its row counts):
+the test checks the SQL the routes really send, with their real parameters, planned as the API's
+connections plan them. A plan fails when it scans a large table sequentially, or when one of its
+scans of a large table reads more than `MOST_ROWS_READ` rows (those it returns and those its
+filter drops): an index range that grows with the chain is as bad as a scan.
 """
 
 from __future__ import annotations
@@ -15,15 +16,23 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import psycopg
 import pytest
-from psycopg import AsyncCursor
 
 from api.db import Database
 from api.graphql.context import Context
-from api.queries import accounts, assets, events, governance, market, status
+from api.queries import (
+    accounts,
+    assets,
+    certificates,
+    events,
+    governance,
+    market,
+    statements,
+    status,
+)
 from infra.database.migrate import upgrade
 
 CHAIN = 31337
@@ -133,20 +142,22 @@ INSERT INTO votes (chain_id, block_number, log_index, tx_hash, block_timestamp, 
 """
 
 
-class ExplainingCursor(AsyncCursor[Any]):
-    """Runs `EXPLAIN (ANALYZE, FORMAT JSON)` of every statement before executing it, and keeps
-    the plans."""
+# Every statement's plan, with its actual row counts, sent to the client as a NOTICE.
+AUTO_EXPLAIN = (
+    " -c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0"
+    " -c auto_explain.log_analyze=on -c auto_explain.log_timing=off"
+    " -c auto_explain.log_level=notice -c auto_explain.log_format=json"
+)
+PLAN_CACHE_MODES = ("force_generic_plan", "auto")  # api.settings: the default first
 
-    plans: ClassVar[list[tuple[str, Any]]] = []
 
-    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        text = str(query)
-        if text.lstrip().upper().startswith(("SELECT", "WITH")):
-            await super().execute("EXPLAIN (ANALYZE, FORMAT JSON) " + text, params)
-            row = await self.fetchone()
-            plan = row["QUERY PLAN"] if isinstance(row, dict) else row[0]  # type: ignore[index]
-            ExplainingCursor.plans.append((text, plan))
-        return await super().execute(query, params, **kwargs)
+def explained(notice: str) -> tuple[str, Any] | None:
+    """(statement, plan) of an `auto_explain` notice; None for any other notice."""
+    _, marker, body = notice.partition("plan:\n")
+    if not marker:
+        return None
+    found = json.loads(body)
+    return str(found["Query Text"]), found["Plan"]
 
 
 def faults(plan: Any, large: set[str]) -> Iterator[str]:
@@ -267,6 +278,16 @@ def routes(db: Database) -> dict[str, Callable[[], Awaitable[Any]]]:
         ),
         "/market/fills": lambda: market.fills(db, **page),
         "/proposals/{id}/votes": lambda: governance.votes(db, asset_id=2, proposal_id=1, **page),
+        "/governance/proposals?asset_id": lambda: governance.proposals(db, asset_id=2, **page),
+        "/governance/proposals/{a}/{p}": lambda: governance.proposal(
+            db, chain_id=CHAIN, asset_id=2, proposal_id=1
+        ),
+        "/accounts/{address}/statement": lambda: statements.account_statement(
+            db, chain_id=CHAIN, account=busy, year=2023, indexed_block=TRANSFERS // 10
+        ),
+        "/accounts/{address}/certificates": lambda: certificates.account_certificates(
+            db, chain_id=CHAIN, account=busy
+        ),
         "/status": lambda: status.chain_status(db, chain_id=CHAIN, head=None),
         "graphql portfolio": graphql_portfolio,
     }
@@ -275,23 +296,31 @@ def routes(db: Database) -> dict[str, Callable[[], Awaitable[Any]]]:
 ROUTES = list(routes(None).keys())  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("mode", PLAN_CACHE_MODES)
 @pytest.mark.parametrize("route", ROUTES)
 def test_no_read_route_scans_or_reads_much_of_a_large_table(
-    seeded: tuple[str, set[str]], route: str
+    seeded: tuple[str, set[str]], route: str, mode: str
 ) -> None:
     url, large = seeded
     assert {"raw_logs", "holders", "revenue_claims", "fills", "votes"} <= large
 
     async def plans() -> list[tuple[str, Any]]:
-        db = Database(url, size=1)
-        db.pool.kwargs["cursor_factory"] = ExplainingCursor  # type: ignore[index]
+        db = Database(url, size=1, plan_cache_mode=mode)
+        kwargs = db.pool.kwargs
+        assert isinstance(kwargs, dict)
+        kwargs["options"] += AUTO_EXPLAIN
         await db.open()
+        notices: list[str] = []
         try:
-            ExplainingCursor.plans = []
+            async with db.pool.connection() as connection:  # the pool's one connection
+                connection.add_notice_handler(lambda n: notices.append(n.message_primary or ""))
+                modes = await connection.execute("SHOW plan_cache_mode")
+                assert await modes.fetchone() == {"plan_cache_mode": mode}
+                notices.clear()
             await routes(db)[route]()
-            return ExplainingCursor.plans
         finally:
             await db.close()
+        return [plan for notice in notices if (plan := explained(notice)) is not None]
 
     found = asyncio.run(plans())
     assert found, "the route ran no query"

@@ -38,6 +38,8 @@ class Checkpoint(SQLModel, table=True):
 
 class Block(SQLModel, table=True):
     __tablename__ = "blocks"
+    # The newest block before a moment (an account statement's year): 0009.
+    __table_args__ = (Index("blocks_by_time", "chain_id", "timestamp", "number"),)
 
     chain_id: int = bigint(key=True)
     number: int = bigint(key=True)
