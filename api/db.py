@@ -30,6 +30,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Params = Sequence[Any] | dict[str, Any] | None
+PLAN_CACHE_MODES = frozenset({"force_generic_plan", "auto", "force_custom_plan"})
 
 
 class NumericLoader(Loader):
@@ -112,6 +113,9 @@ class Database:
 
     def __init__(self, url: str, *, size: int = 8, statement_timeout_ms: int = 5_000,
                  pool_timeout: float = 5.0, plan_cache_mode: str = "force_generic_plan") -> None:  # fmt: skip
+        if plan_cache_mode not in PLAN_CACHE_MODES:
+            raise ValueError(f"plan_cache_mode is one of {', '.join(sorted(PLAN_CACHE_MODES))},"
+                             f" not {plan_cache_mode!r}")  # fmt: skip
         self.url = url
         self.statement_timeout_ms = statement_timeout_ms
         self.pool_timeout = pool_timeout

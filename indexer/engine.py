@@ -411,7 +411,11 @@ class Indexer:
         decoder = self._decoder()
         discovered = discover(batch.logs, followed, decoder)
         if discovered:
-            assert all(c.address in batch.addresses for c in discovered), "the fetcher follows them"
+            if any(c.address not in batch.addresses for c in discovered):
+                # The fetcher cuts a range at the contracts it creates; a batch without their
+                # logs would lose them for good. Start again from the checkpoint.
+                raise ChainChanged(f"block {discovered[0].block} creates contracts the batch"
+                                   " was fetched without")  # fmt: skip
             followed = followed_with(followed, discovered)
         headers = batch.headers
         projected = project(

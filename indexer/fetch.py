@@ -84,8 +84,7 @@ class RangeFetcher:
         self.max_span = max_span
         self.target_logs = target_logs
         self.header_chunk = header_chunk
-        # The bloom bits of the last address list asked about, kept as one pair: two threads
-        # (the prefetcher's and the loop's) may ask.
+        # The bloom bits of the last address list asked about, kept as one pair (set at once).
         self._bits: tuple[tuple[str, ...], list[tuple[int, int, int]]] = ((), [])
 
     def logs(self, from_block: int, to_block: int, *,
@@ -125,14 +124,16 @@ class RangeFetcher:
         addresses = self.addresses  # replaced, never changed in place: a stable snapshot
         logs = [log for log in self.logs(from_block, to_block, addresses=addresses)
                 if not log.get("removed")]  # fmt: skip
-        found = None if self.discover is None else self.discover(logs, addresses)
+        batch = self.complete(from_block, to_block, logs, reversible_from, known, addresses)
+        # Asked of the checked logs, those a bloom recheck added included: what the loop sees.
+        found = None if self.discover is None else self.discover(batch.logs, addresses)
         if found is None:
-            return self.complete(from_block, to_block, logs, reversible_from, known, addresses)
+            return batch
         cut, created = found
         fresh = [log for log in self.logs(cut, cut, addresses=created) if not log.get("removed")]
-        kept = [log for log in logs if int(log["blockNumber"], 16) <= cut]
-        batch = self.complete(from_block, cut, _merged(kept, fresh), reversible_from, known,
-                              sorted({*addresses, *created}))  # fmt: skip
+        kept = [log for log in batch.logs if int(log["blockNumber"], 16) <= cut]
+        batch = self.complete(from_block, cut, _merged(kept, fresh), reversible_from,
+                              batch.headers, sorted({*addresses, *created}))  # fmt: skip
         self.addresses = list(batch.addresses)
         self.span = self.restart_span  # the followed set's density changed
         return batch

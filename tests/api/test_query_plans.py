@@ -16,10 +16,11 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 import pytest
+from psycopg import AsyncCursor
 
 from api.db import Database
 from api.graphql.context import Context
@@ -149,6 +150,17 @@ AUTO_EXPLAIN = (
     " -c auto_explain.log_level=notice -c auto_explain.log_format=json"
 )
 PLAN_CACHE_MODES = ("force_generic_plan", "auto")  # api.settings: the default first
+
+
+class CountingCursor(AsyncCursor[Any]):
+    """Counts the reads it executes: each must come back with its plan."""
+
+    reads: ClassVar[int] = 0
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        if str(query).lstrip().upper().startswith(("SELECT", "WITH")):
+            CountingCursor.reads += 1
+        return await super().execute(query, params, **kwargs)
 
 
 def explained(notice: str) -> tuple[str, Any] | None:
@@ -309,6 +321,7 @@ def test_no_read_route_scans_or_reads_much_of_a_large_table(
         kwargs = db.pool.kwargs
         assert isinstance(kwargs, dict)
         kwargs["options"] += AUTO_EXPLAIN
+        kwargs["cursor_factory"] = CountingCursor
         await db.open()
         notices: list[str] = []
         try:
@@ -317,6 +330,7 @@ def test_no_read_route_scans_or_reads_much_of_a_large_table(
                 modes = await connection.execute("SHOW plan_cache_mode")
                 assert await modes.fetchone() == {"plan_cache_mode": mode}
                 notices.clear()
+                CountingCursor.reads = 0
             await routes(db)[route]()
         finally:
             await db.close()
@@ -324,6 +338,7 @@ def test_no_read_route_scans_or_reads_much_of_a_large_table(
 
     found = asyncio.run(plans())
     assert found, "the route ran no query"
+    assert len(found) == CountingCursor.reads, "a read came back without its plan"
     for sql, plan in found:
         wrong = sorted(set(faults(plan, large)))
         assert not wrong, f"{route}: {'; '.join(wrong)}:\n{sql}\n{json.dumps(plan)[:3000]}"
