@@ -615,8 +615,10 @@ class _Guard:
 
     A connection the server ends in the middle of a query does not always surface as an
     OperationalError: libpq may hand back no result at all, which psycopg raises as an
-    InternalError. Any psycopg error that leaves one of the store's connections unusable counts
-    as lost.
+    InternalError, sometimes before the connection's status says it is broken. An InternalError
+    (that one, or the server's own internal errors) counts as lost, as does any psycopg error that
+    leaves one of the store's connections unusable: the loop reconnects and starts again from the
+    checkpoint.
     """
 
     def __init__(self, store: Store) -> None:
@@ -626,9 +628,9 @@ class _Guard:
         return None
 
     def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
-        lost = isinstance(error, psycopg.OperationalError | psycopg.InterfaceError) or (
-            isinstance(error, psycopg.Error) and self._unusable()
-        )
+        lost = isinstance(
+            error, psycopg.OperationalError | psycopg.InterfaceError | psycopg.InternalError
+        ) or (isinstance(error, psycopg.Error) and self._unusable())
         if lost:
             self.store.close()
             raise DatabaseUnavailable(f"database connection lost: {error}") from error
