@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.adapt import Loader
@@ -30,7 +30,8 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Params = Sequence[Any] | dict[str, Any] | None
-PLAN_CACHE_MODES = frozenset({"force_generic_plan", "auto", "force_custom_plan"})
+PlanCacheMode = Literal["force_generic_plan", "auto", "force_custom_plan"]
+PLAN_CACHE_MODES = frozenset(get_args(PlanCacheMode))
 
 
 class NumericLoader(Loader):
@@ -112,7 +113,7 @@ class Database:
     """
 
     def __init__(self, url: str, *, size: int = 8, statement_timeout_ms: int = 5_000,
-                 pool_timeout: float = 5.0, plan_cache_mode: str = "force_generic_plan") -> None:  # fmt: skip
+                 pool_timeout: float = 5.0, plan_cache_mode: PlanCacheMode = "force_generic_plan") -> None:  # fmt: skip
         if plan_cache_mode not in PLAN_CACHE_MODES:
             raise ValueError(f"plan_cache_mode is one of {', '.join(sorted(PLAN_CACHE_MODES))},"
                              f" not {plan_cache_mode!r}")  # fmt: skip

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.db import PlanCacheMode
 from api.proxies import parse_networks
 from infra.settings import ROOT
 
@@ -146,7 +147,7 @@ class ApiSettings(BaseSettings):
     db_pool_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Longest wait of a request for a database connection."
     )
-    db_plan_cache_mode: Literal["force_generic_plan", "auto", "force_custom_plan"] = Field(
+    db_plan_cache_mode: PlanCacheMode = Field(
         default="force_generic_plan",
         description="PostgreSQL plan_cache_mode of the API's connections. Generic plans are made"
         " once per statement and connection; `auto` plans most reads again for their parameters,"

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import psycopg
 
 from indexer import metrics
-from indexer.batch import Followed, discover, followed_with, project
+from indexer.batch import Followed, NewContract, discover, followed_with, project
 from indexer.commit_message import Hops, PublishedEvent, Status
 from indexer.committer import Committer
 from indexer.decode import Decoder
@@ -284,18 +284,17 @@ class Indexer:
         )  # fmt: skip
 
     def _discoverer(self, contracts: Followed) -> Discover:
-        """What the fetcher asks, in its own thread, of each range it reads: the first block of it
-        whose registry logs create contracts, and their addresses (`batch.discover`)."""
+        """What the fetcher asks, in its own thread, of each range it reads: the contracts the
+        registry creates in the first block of it that creates any (`batch.discover`)."""
         decoder = self._decoder()
         registries = {a: k for a, k in contracts.items() if k[0] == "registry"}
 
         def created(
             logs: Sequence[Mapping[str, Any]], addresses: Sequence[str]
-        ) -> tuple[int, list[str]] | None:
+        ) -> list[NewContract]:
             known: dict[str, tuple[str, int | None]] = dict.fromkeys(addresses, ("", None))
-            known.update(registries)
-            found = discover(logs, known, decoder)
-            return (found[0].block, [c.address for c in found]) if found else None
+            known.update(registries)  # the kind is all `discover` reads, and only registries'
+            return discover(logs, known, decoder)
 
         return created
 
@@ -409,13 +408,8 @@ class Indexer:
         if self._heads is not None:
             hops.head = self._heads.arrived(batch.to_block)
         decoder = self._decoder()
-        discovered = discover(batch.logs, followed, decoder)
+        discovered = list(batch.created)  # found by the fetcher, which cut the range there
         if discovered:
-            if any(c.address not in batch.addresses for c in discovered):
-                # The fetcher cuts a range at the contracts it creates; a batch without their
-                # logs would lose them for good. Start again from the checkpoint.
-                raise ChainChanged(f"block {discovered[0].block} creates contracts the batch"
-                                   " was fetched without")  # fmt: skip
             followed = followed_with(followed, discovered)
         headers = batch.headers
         projected = project(

@@ -17,11 +17,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_hash.auto import keccak
 
+from indexer.batch import NewContract
 from indexer.exceptions import ChainChanged, NodeBehind, RangeTooLarge, RpcError
 from indexer.rpc import NodeTimeout, RpcClient
 
@@ -43,7 +44,8 @@ class Batch:
     """The logs and headers of an inclusive block range, checked against each other.
 
     Attributes:
-        addresses: The contracts whose logs it holds (all of them, over the whole range).
+        created: The contracts the registry creates in the batch's last block (its logs include
+            theirs of that block); empty when it creates none.
     """
 
     from_block: int
@@ -51,12 +53,12 @@ class Batch:
     logs: list[dict[str, Any]]
     headers: dict[int, dict[str, Any]]
     reversible_from: int
-    addresses: tuple[str, ...]
+    created: tuple[NewContract, ...] = ()
 
 
-# Finds the contracts a range's logs create: (the first block that creates any, their addresses),
-# or None. It is given the logs and the addresses already followed.
-Discover = Callable[[Sequence[dict[str, Any]], Sequence[str]], tuple[int, list[str]] | None]
+# Finds the contracts a range's logs create in the first block that creates any (empty: none).
+# It is given the logs and the addresses already followed.
+Discover = Callable[[Sequence[dict[str, Any]], Sequence[str]], list[NewContract]]
 
 
 class RangeFetcher:
@@ -126,17 +128,18 @@ class RangeFetcher:
                 if not log.get("removed")]  # fmt: skip
         batch = self.complete(from_block, to_block, logs, reversible_from, known, addresses)
         # Asked of the checked logs, those a bloom recheck added included: what the loop sees.
-        found = None if self.discover is None else self.discover(batch.logs, addresses)
-        if found is None:
+        created = [] if self.discover is None else self.discover(batch.logs, addresses)
+        if not created:
             return batch
-        cut, created = found
-        fresh = [log for log in self.logs(cut, cut, addresses=created) if not log.get("removed")]
+        cut, new = created[0].block, [c.address for c in created]
+        fresh = [log for log in self.logs(cut, cut, addresses=new) if not log.get("removed")]
         kept = [log for log in batch.logs if int(log["blockNumber"], 16) <= cut]
+        following = sorted({*addresses, *new})
         batch = self.complete(from_block, cut, _merged(kept, fresh), reversible_from,
-                              batch.headers, sorted({*addresses, *created}))  # fmt: skip
-        self.addresses = list(batch.addresses)
+                              batch.headers, following)  # fmt: skip
+        self.addresses = following
         self.span = self.restart_span  # the followed set's density changed
-        return batch
+        return replace(batch, created=tuple(created))
 
     def complete(self, from_block: int, to_block: int, logs: list[dict[str, Any]],
                  reversible_from: int, known: dict[int, dict[str, Any]] | None = None,
@@ -164,7 +167,7 @@ class RangeFetcher:
                 raise ChainChanged(f"block {number} changed while fetching")
         logs = self._recheck_blooms(logs, headers, max(from_block, reversible_from), to_block,
                                     addresses)  # fmt: skip
-        return Batch(from_block, to_block, logs, headers, reversible_from, tuple(addresses))
+        return Batch(from_block, to_block, logs, headers, reversible_from)
 
     def _recheck_blooms(self, logs: list[dict[str, Any]], headers: dict[int, dict[str, Any]],
                         first: int, last: int, addresses: Sequence[str]) -> list[dict[str, Any]]:  # fmt: skip

@@ -6,7 +6,7 @@ contract judges it at a fill's block: a listing is expired from `expires_at` on.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from api.db import Database
 from api.models.market import AssetPrice, Fill, Listing, ListingStatus
@@ -41,7 +41,7 @@ def _listing(row: dict[str, Any]) -> Listing:
     )  # fmt: skip
 
 
-STORED_STATUSES = frozenset({"open", "filled", "cancelled", "invalidated"})
+STORED_STATUSES = frozenset(get_args(ListingStatus)) - {"expired"}
 """The statuses the indexer stores (an expired listing is stored as open)."""
 
 

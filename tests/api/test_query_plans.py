@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg import AsyncCursor
 
-from api.db import Database
+from api.db import Database, PlanCacheMode
 from api.graphql.context import Context
 from api.queries import (
     accounts,
@@ -149,7 +149,7 @@ AUTO_EXPLAIN = (
     " -c auto_explain.log_analyze=on -c auto_explain.log_timing=off"
     " -c auto_explain.log_level=notice -c auto_explain.log_format=json"
 )
-PLAN_CACHE_MODES = ("force_generic_plan", "auto")  # api.settings: the default first
+PLAN_CACHE_MODES: tuple[PlanCacheMode, ...] = ("force_generic_plan", "auto")  # the default first
 
 
 class CountingCursor(AsyncCursor[Any]):
@@ -311,7 +311,7 @@ ROUTES = list(routes(None).keys())  # type: ignore[arg-type]
 @pytest.mark.parametrize("mode", PLAN_CACHE_MODES)
 @pytest.mark.parametrize("route", ROUTES)
 def test_no_read_route_scans_or_reads_much_of_a_large_table(
-    seeded: tuple[str, set[str]], route: str, mode: str
+    seeded: tuple[str, set[str]], route: str, mode: PlanCacheMode
 ) -> None:
     url, large = seeded
     assert {"raw_logs", "holders", "revenue_claims", "fills", "votes"} <= large

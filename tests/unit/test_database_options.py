@@ -18,4 +18,4 @@ def test_each_connection_opens_with_the_statement_timeout_and_plan_cache_mode() 
 def test_a_plan_cache_mode_postgresql_does_not_know_is_refused_before_any_connection() -> None:
     with pytest.raises(ValueError, match="plan_cache_mode is one of auto, force_custom_plan"):
         Database("postgresql://reader@db.invalid/index",
-                 plan_cache_mode="auto -c statement_timeout=0")  # fmt: skip
+                 plan_cache_mode="auto -c statement_timeout=0")  # type: ignore[arg-type]  # fmt: skip
