@@ -7,11 +7,16 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from pydantic import BaseModel, ValidationError
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
-from strawberry.types.nodes import SelectedField, Selection
 
 from api.deps import State
 from api.exceptions import ApiError
@@ -53,17 +58,33 @@ def state_of(info: Info) -> AppState:
     return info.context.state
 
 
+def subfields(info: Info) -> frozenset[str]:
+    """The names of the subfields that the field being resolved asks for, directly or in
+    fragments (a subfield under `@skip` or `@include` counts as asked for).
+
+    Read from graphql-core's syntax tree: strawberry's `info.selected_fields` converts the whole
+    selection, arguments and directives included, and cost about 5% of a portfolio query's time.
+    """
+    raw = info._raw_info  # strawberry's own `selected_fields` reads the same nodes
+    names: set[str] = set()
+
+    def collect(selection_set: SelectionSetNode | None) -> None:
+        for node in selection_set.selections if selection_set is not None else ():
+            if isinstance(node, FieldNode):
+                names.add(node.name.value)
+            elif isinstance(node, FragmentSpreadNode):  # validation refused cycles
+                collect(raw.fragments[node.name.value].selection_set)
+            elif isinstance(node, InlineFragmentNode):
+                collect(node.selection_set)
+
+    for field in raw.field_nodes:
+        collect(field.selection_set)
+    return frozenset(names)
+
+
 def selects(info: Info, name: str) -> bool:
-    """Whether the field being resolved asks for its subfield `name`, directly or in a fragment
-    (a subfield under `@skip` or `@include` counts as asked for)."""
-
-    def within(selections: list[Selection]) -> bool:
-        return any(
-            item.name == name if isinstance(item, SelectedField) else within(item.selections)
-            for item in selections
-        )
-
-    return any(within(field.selections) for field in info.selected_fields)
+    """Whether the field being resolved asks for its subfield `name` (see `subfields`)."""
+    return name in subfields(info)
 
 
 def page_size(info: Info, limit: int | None) -> int:

@@ -122,6 +122,19 @@ def to_graphql(model: BaseModel, as_model: type[BaseModel] | None = None) -> Any
     return made(**{name: _value(getattr(model, name)) for name in target.model_fields})
 
 
+def partial(target: type[BaseModel], values: dict[str, Any]) -> Any:
+    """An instance of the model's GraphQL type with only `values` set (by Python field name).
+
+    For a resolver that knows the query asks for nothing else: reading a field left unset raises
+    AttributeError.
+    """
+    made = object_type(target)
+    instance = made.__new__(made)
+    for name, value in values.items():
+        setattr(instance, name, _value(value))
+    return instance
+
+
 def _value(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return to_graphql(value)

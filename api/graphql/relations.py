@@ -20,12 +20,14 @@ from api.graphql.context import (
     page_size,
     selects,
     state_of,
+    subfields,
     user_errors,
     validated,
 )
-from api.graphql.convert import to_graphql
+from api.graphql.convert import partial, to_graphql
 from api.graphql.scalars import EthAddress, Long
 from api.models.assets import (
+    AssetDetail,
     Holder,
     ProductionBucket,
     ProductionReport,
@@ -59,10 +61,20 @@ def choice(argument: str, value: str | None, allowed: Any) -> Any:
     return value
 
 
+# The asset's fields that a holding row carries with the same values (GraphQL name: field name).
+HOLDING_ASSET_FIELDS = {"__typename": None, "assetId": "asset_id", "name": "name",
+                        "symbol": "symbol", "status": "status", "shareToken": "share_token"}  # fmt: skip
+
+
 def asset_of_holding() -> StrawberryField:
-    """`Holding.asset`: the held asset's full record."""
+    """`Holding.asset`: the held asset's full record, or, when the query asks only for fields the
+    holding already carries (a portfolio showing each asset's name and status), those fields
+    without loading the record."""
 
     async def resolve(root: Any, info: Info) -> Any:
+        if subfields(info) <= HOLDING_ASSET_FIELDS.keys():
+            return partial(AssetDetail, {name: getattr(root, name)
+                                         for name in HOLDING_ASSET_FIELDS.values() if name})  # fmt: skip
         found = await info.context.assets.load(root.asset_id)
         return None if found is None else to_graphql(found)
 

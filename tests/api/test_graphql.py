@@ -102,6 +102,34 @@ def test_a_portfolio_without_its_listings_has_the_same_holdings(
         ]
 
 
+def test_a_holdings_asset_has_the_same_fields_whether_or_not_its_full_record_is_loaded(
+    client: TestClient, accounts: list[str]
+) -> None:
+    shared = "__typename assetId name symbol status shareToken"
+    # Only fields the holding carries: answered without loading the record (directly, through a
+    # named fragment, through an inline one); one more field loads the whole record.
+    light = [(f"asset {{ {shared} }}", ""),
+             ("asset { ...A }", f"fragment A on AssetDetail {{ {shared} }}"),
+             (f"asset {{ ... on AssetDetail {{ {shared} }} }}", "")]  # fmt: skip
+    full = (f"asset {{ {shared} holderCount }}", "")
+
+    def holdings(selection: tuple[str, str], account: str) -> list[dict[str, Any]]:
+        fields, fragments = selection
+        query = ("query($a: Address!) { account(address: $a) { portfolio {"
+                 f" holdings {{ assetId {fields} }} }} }} }} {fragments}")  # fmt: skip
+        found = data(client, query, {"a": account})["account"]["portfolio"]["holdings"]
+        assert isinstance(found, list)
+        return found
+
+    for account in accounts:
+        loaded = holdings(full, account)
+        for holding in loaded:
+            assert isinstance(holding["asset"].pop("holderCount"), int)  # the record was loaded
+        for selection in light:
+            assert holdings(selection, account) == loaded
+    assert any(len(holdings(full, a)) > 1 for a in accounts)
+
+
 def test_uint256_are_strings_and_addresses_are_checksummed(
     client: TestClient, accounts: list[str]
 ) -> None:
