@@ -120,7 +120,11 @@ async def by_position(
         params,
     )  # fmt: skip
     page = page_of(kind, rows, limit, lambda r: (r["block_number"], r["log_index"]))
-    return Page[M](data=[model(**row) for row in page.data], next_cursor=page.next_cursor)
+    # `Page[model]` is the class the route declares (pydantic makes each parametrisation once),
+    # which FastAPI passes through. `Page[M]` is another class: FastAPI validated it again, field
+    # by field, and against a union of pages (production) that cost 0.55 ms for 50 reports.
+    concrete: type[Page[M]] = Page[model]  # type: ignore[valid-type]
+    return concrete(data=[model(**row) for row in page.data], next_cursor=page.next_cursor)
 
 
 async def events(
