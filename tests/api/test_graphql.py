@@ -12,6 +12,8 @@ from eth_utils import to_checksum_address
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.graphql import context
+from api.graphql.relations import HOLDING_ASSET_FIELDS
 from api.settings import ApiSettings
 
 # Fields that lead to other objects (resolved on demand; REST has no such key).
@@ -102,19 +104,27 @@ def test_a_portfolio_without_its_listings_has_the_same_holdings(
         ]
 
 
-def test_a_holdings_asset_has_the_same_fields_whether_or_not_its_full_record_is_loaded(
-    client: TestClient, accounts: list[str]
+def test_a_holdings_asset_is_loaded_only_for_fields_the_holding_does_not_carry(
+    client: TestClient, accounts: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shared = "__typename assetId name symbol status shareToken"
-    # Only fields the holding carries: answered without loading the record (directly, through a
-    # named fragment, through an inline one); one more field loads the whole record.
-    light = [(f"asset {{ {shared} }}", ""),
-             ("asset { ...A }", f"fragment A on AssetDetail {{ {shared} }}"),
-             (f"asset {{ ... on AssetDetail {{ {shared} }} }}", "")]  # fmt: skip
-    full = (f"asset {{ {shared} holderCount }}", "")
+    loads: list[list[int]] = []
+    real = context.get_assets
 
-    def holdings(selection: tuple[str, str], account: str) -> list[dict[str, Any]]:
-        fields, fragments = selection
+    async def counted(*args: Any, asset_ids: list[int], **kwargs: Any) -> Any:
+        loads.append(asset_ids)
+        return await real(*args, asset_ids=asset_ids, **kwargs)
+
+    monkeypatch.setattr(context, "get_assets", counted)
+    shared = "__typename assetId name symbol status shareToken"
+    # (selection, fragments, whether the asset's record is loaded): only fields the holding
+    # carries, directly or through fragments, are answered from the holding; any other field
+    # loads the record, even one that `@include` leaves out of the answer.
+    cases = [(f"asset {{ {shared} }}", "", False),
+             ("asset { ...A }", f"fragment A on AssetDetail {{ {shared} }}", False),
+             (f"asset {{ ... on AssetDetail {{ {shared} }} }}", "", False),
+             (f"asset {{ {shared} holderCount @include(if: false) }}", "", True)]  # fmt: skip
+
+    def holdings(fields: str, fragments: str, account: str) -> list[dict[str, Any]]:
         query = ("query($a: Address!) { account(address: $a) { portfolio {"
                  f" holdings {{ assetId {fields} }} }} }} }} {fragments}")  # fmt: skip
         found = data(client, query, {"a": account})["account"]["portfolio"]["holdings"]
@@ -122,12 +132,29 @@ def test_a_holdings_asset_has_the_same_fields_whether_or_not_its_full_record_is_
         return found
 
     for account in accounts:
-        loaded = holdings(full, account)
-        for holding in loaded:
-            assert isinstance(holding["asset"].pop("holderCount"), int)  # the record was loaded
-        for selection in light:
-            assert holdings(selection, account) == loaded
-    assert any(len(holdings(full, a)) > 1 for a in accounts)
+        loads.clear()
+        full = holdings(f"asset {{ {shared} holderCount }}", "", account)
+        assert bool(loads) == bool(full)
+        for holding in full:
+            assert isinstance(holding["asset"].pop("holderCount"), int)
+        for fields, fragments, loaded in cases:
+            loads.clear()
+            assert holdings(fields, fragments, account) == full
+            assert bool(loads) == (loaded and bool(full)), fields
+    assert any(len(holdings(f"asset {{ {shared} }}", "", a)) > 1 for a in accounts)
+
+
+def test_the_fields_a_holding_answers_for_its_asset_have_the_assets_types(
+    client: TestClient,
+) -> None:
+    def types(name: str) -> dict[str, Any]:
+        found = data(client, f'{{ __type(name: "{name}") {{ fields {{ name type {{ {TYPE_REF} }}'
+                     " } } }")["__type"]["fields"]  # fmt: skip
+        return {field["name"]: field["type"] for field in found}
+
+    holding, asset = types("Holding"), types("AssetDetail")
+    for name in HOLDING_ASSET_FIELDS.keys() - {"__typename"}:
+        assert holding[name] == asset[name], name
 
 
 def test_uint256_are_strings_and_addresses_are_checksummed(
