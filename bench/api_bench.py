@@ -63,8 +63,9 @@ ROOT = Path(__file__).resolve().parents[1]
 os.chdir(ROOT)
 sys.path.insert(0, str(ROOT))
 
+from launcher.anvil import ANVIL  # noqa: E402
+
 BIN = Path(sys.executable).parent
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 TARGET_P99_MS = 50.0
 NAMED = ("assets", "asset", "portfolio", "status")
 WRK_SCRIPT = """

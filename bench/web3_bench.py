@@ -39,8 +39,8 @@ from web3 import AsyncHTTPProvider, AsyncWeb3, Web3  # noqa: E402
 
 from api.node import Node  # noqa: E402
 from api.transactions.abi import Abis  # noqa: E402
+from launcher.anvil import ANVIL  # noqa: E402
 
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 ADDRESS = "0x" + "11" * 20
 REGISTER = ((  # registerAsset's one struct argument, as api.transactions.actions builds it
     0, 5_000_000, "Alentejo Solar", "ALSOL", "PT:Alentejo", "ipfs://metadata",

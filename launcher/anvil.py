@@ -10,7 +10,21 @@ from indexer.exceptions import IndexerError
 from indexer.rpc import RpcClient
 
 ROOT = Path(__file__).resolve().parent.parent
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
+
+
+def anvil_binary(root: Path = ROOT) -> Path:
+    """anvil itself: the binary of the platform package that npm installed beside
+    `@foundry-rs/anvil`, or that package's wrapper when no platform package is found.
+
+    The wrapper (`node_modules/.bin/anvil`, a Node script) passes SIGTERM on to anvil and exits at
+    once, while anvil is still writing its state file. Waiting for the wrapper did not wait for
+    the state: a benchmark started right after another read a 4.9 GB state half written.
+    """
+    found = sorted((root / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
+    return found[0] if found else root / "node_modules" / ".bin" / "anvil"
+
+
+ANVIL = anvil_binary()
 MNEMONIC = "test test test test test test test test test test test junk"
 
 

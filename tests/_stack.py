@@ -29,12 +29,12 @@ from eth_utils import keccak
 from indexer.engine import Indexer
 from indexer.settings import IndexerSettings
 from infra.abi import canonical_type
+from launcher.anvil import ANVIL
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[1]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 # Tables whose content must be identical between two indexes of the same chain (what a reorg,
 # a crash or a re-projection must not change). Journal, history and timing columns are left out.
 COMPARED = (
