@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,15 +15,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def anvil_binary(root: Path = ROOT) -> Path:
-    """anvil itself: the binary of the platform package that npm installed beside
-    `@foundry-rs/anvil`, or that package's wrapper when no platform package is found.
+    """anvil itself: the binary in this platform's package, which npm installs beside
+    `@foundry-rs/anvil`, or that package's wrapper when the platform's package is not there.
 
     The wrapper (`node_modules/.bin/anvil`, a Node script) passes SIGTERM on to anvil and exits at
     once, while anvil is still writing its state file. Waiting for the wrapper did not wait for
     the state: a benchmark started right after another read a 4.9 GB state half written.
     """
-    found = sorted((root / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
-    return found[0] if found else root / "node_modules" / ".bin" / "anvil"
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    name = "anvil.exe" if sys.platform == "win32" else "anvil"
+    binary = root / "node_modules" / "@foundry-rs" / f"anvil-{sys.platform}-{arch}" / "bin" / name
+    return binary if binary.is_file() else root / "node_modules" / ".bin" / "anvil"
 
 
 ANVIL = anvil_binary()

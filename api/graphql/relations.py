@@ -62,8 +62,8 @@ def choice(argument: str, value: str | None, allowed: Any) -> Any:
 
 
 # The asset's fields that a holding row carries with the same values (GraphQL name: field name).
-HOLDING_ASSET_FIELDS = {"__typename": None, "assetId": "asset_id", "name": "name",
-                        "symbol": "symbol", "status": "status", "shareToken": "share_token"}  # fmt: skip
+HOLDING_ASSET_FIELDS = {"assetId": "asset_id", "name": "name", "symbol": "symbol",
+                        "status": "status", "shareToken": "share_token"}  # fmt: skip
 
 
 def asset_of_holding() -> StrawberryField:
@@ -72,9 +72,9 @@ def asset_of_holding() -> StrawberryField:
     without loading the record."""
 
     async def resolve(root: Any, info: Info) -> Any:
-        if subfields(info) <= HOLDING_ASSET_FIELDS.keys():
+        if subfields(info) - {"__typename"} <= HOLDING_ASSET_FIELDS.keys():
             return partial(AssetDetail, {name: getattr(root, name)
-                                         for name in HOLDING_ASSET_FIELDS.values() if name})  # fmt: skip
+                                         for name in HOLDING_ASSET_FIELDS.values()})  # fmt: skip
         found = await info.context.assets.load(root.asset_id)
         return None if found is None else to_graphql(found)
 
